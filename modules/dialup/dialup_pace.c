@@ -1,0 +1,177 @@
+/* Licensed to the Apache Software Foundation (ASF) under one or more
+ * contributor license agreements.  See the NOTICE file distributed with
+ * this work for additional information regarding copyright ownership.
+ * The ASF licenses this file to You under the Apache License, Version 2.0
+ * (the "License"); you may not use this file except in compliance with
+ * the License.  You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/*
+ * mod_dialup's pure parts, see dialup_pace.h.  Every function may run on
+ * any thread: they only read their arguments and the constant modem table.
+ */
+
+#include "dialup_pace.h"
+
+#include "apr_lib.h"
+#include "apr_cstr.h"
+
+#define USEC_PER_SEC APR_INT64_C(1000000)
+
+/* Downstream rates of the ITU-T recommendations (and ISDN's B channels),
+ * in bits per second, with the year each was approved. */
+const dialup_modem_t dialup_modems[] = {
+    { "V.21",     300,    1964, "300 bit/s FSK, the first duplex modems" },
+    { "V.22",     1200,   1980, "1200 bit/s PSK duplex" },
+    { "V.22bis",  2400,   1984, "2400 bit/s QAM duplex" },
+    { "V.23",     1200,   1964, "1200 bit/s down, 75 up (Minitel, Prestel)" },
+    { "V.26bis",  2400,   1972, "2400 bit/s on switched lines" },
+    { "V.27ter",  4800,   1976, "4800 bit/s, Group 3 fax" },
+    { "V.29",     9600,   1976, "9600 bit/s, Group 3 fax" },
+    { "V.32",     9600,   1984, "9600 bit/s duplex with echo cancelling" },
+    { "V.32bis",  14400,  1991, "14400 bit/s duplex" },
+    { "V.34",     28800,  1994, "28800 bit/s" },
+    { "V.34+",    33600,  1996, "33600 bit/s, the fastest analog modem" },
+    { "V.90",     56000,  1998, "56k down from a digital line, 33.6k up" },
+    { "V.92",     56000,  2000, "56k down, 48k up, quick connect" },
+    { "ISDN",     64000,  1988, "one ISDN B channel" },
+    { "ISDN-2B",  128000, 1988, "two bonded ISDN B channels" },
+    { NULL, 0, 0, NULL }
+};
+
+const dialup_modem_t *dialup_modem_find(const char *name)
+{
+    const dialup_modem_t *m;
+
+    for (m = dialup_modems; m->name; m++) {
+        if (!apr_cstr_casecmp(m->name, name)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec)
+{
+    apr_int64_t value = 0, unit = 1;
+    const char *s = arg;
+
+    if (!apr_isdigit(*s)) {
+        return -1;
+    }
+    while (apr_isdigit(*s)) {
+        /* Stop well before overflowing: the limit check comes later. */
+        if (value > DIALUP_RATE_MAX) {
+            return -1;
+        }
+        value = value * 10 + (*s - '0');
+        s++;
+    }
+    if (*s == 'k' || *s == 'K') {
+        unit = 1000;
+        s++;
+    }
+    else if (*s == 'm' || *s == 'M') {
+        unit = 1000000;
+        s++;
+    }
+    if (*s != '\0' || value > DIALUP_RATE_MAX / unit) {
+        return -1;
+    }
+    value *= unit;
+    if (value < DIALUP_RATE_MIN || value > DIALUP_RATE_MAX) {
+        return -1;
+    }
+    *bits_per_sec = value;
+    return 0;
+}
+
+apr_int64_t dialup_pace_due(const dialup_pace_t *p, apr_time_t now)
+{
+    apr_int64_t elapsed, secs, usecs;
+
+    if (now <= p->start) {
+        return 0;
+    }
+    /* bits_per_sec * elapsed / 8e6, split so that no product overflows:
+     * the rate is below 2^37 and usecs below 2^20; whole seconds times the
+     * rate are clamped (that many bytes are never sent anyway). */
+    elapsed = now - p->start;
+    secs = elapsed / USEC_PER_SEC;
+    usecs = elapsed % USEC_PER_SEC;
+    if (secs > 0 && p->bits_per_sec > APR_INT64_MAX / 4 / secs) {
+        return APR_INT64_MAX / 32;
+    }
+    return (secs * p->bits_per_sec
+            + usecs * p->bits_per_sec / USEC_PER_SEC) / 8;
+}
+
+apr_time_t dialup_pace_time_of(const dialup_pace_t *p, apr_int64_t n)
+{
+    apr_int64_t secs, rest, t;
+
+    if (n <= 0) {
+        return p->start;
+    }
+    if (n > APR_INT64_MAX / 8) {
+        return APR_INT64_MAX;
+    }
+    /* The first time t with due(t) >= n: ceil(8n * 10^6 / rate), split as
+     * in dialup_pace_due() to stay clear of overflows. */
+    secs = n * 8 / p->bits_per_sec;
+    rest = n * 8 % p->bits_per_sec;
+    if (secs > (APR_INT64_MAX / 2) / USEC_PER_SEC) {
+        return APR_INT64_MAX;
+    }
+    t = secs * USEC_PER_SEC
+        + (rest * USEC_PER_SEC + p->bits_per_sec - 1) / p->bits_per_sec;
+    if (t > APR_INT64_MAX - p->start) {
+        return APR_INT64_MAX;
+    }
+    return p->start + t;
+}
+
+apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
+                             apr_int64_t sent, apr_time_t now,
+                             apr_time_t *wake)
+{
+    apr_int64_t due, allowed, after;
+    apr_time_t next, next_byte;
+
+    if (sent >= total) {
+        *wake = 0;
+        return 0;
+    }
+    due = dialup_pace_due(p, now);
+    if (due > total) {
+        due = total;
+    }
+    allowed = (due > sent) ? due - sent : 0;
+    after = sent + allowed;
+    if (after >= total) {
+        *wake = 0;
+        return allowed;
+    }
+
+    /* Next pulse one interval from now, or earlier when the last byte is
+     * due before that, so the transfer ends on time; but never before the
+     * next byte is due, so no pulse is empty. */
+    next = (now > APR_INT64_MAX - p->pulse) ? APR_INT64_MAX : now + p->pulse;
+    if (next > dialup_pace_time_of(p, total)) {
+        next = dialup_pace_time_of(p, total);
+    }
+    next_byte = dialup_pace_time_of(p, after + 1);
+    if (next < next_byte) {
+        next = next_byte;
+    }
+    *wake = next;
+    return allowed;
+}

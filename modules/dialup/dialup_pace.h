@@ -1,0 +1,94 @@
+/* Licensed to the Apache Software Foundation (ASF) under one or more
+ * contributor license agreements.  See the NOTICE file distributed with
+ * this work for additional information regarding copyright ownership.
+ * The ASF licenses this file to You under the Apache License, Version 2.0
+ * (the "License"); you may not use this file except in compliance with
+ * the License.  You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/**
+ * @file  dialup_pace.h
+ * @brief mod_dialup's pure parts: the modem table, rate parsing, pacing
+ *
+ * Nothing here reads the clock, allocates, locks or logs: the module passes
+ * "now" in, and the unit tests (test/unit/test_dialup_pace.c) call every
+ * function without sleeping.
+ */
+
+#ifndef DIALUP_PACE_H
+#define DIALUP_PACE_H
+
+#include "apr.h"
+#include "apr_time.h"
+
+/** A modem standard and its downstream line rate */
+typedef struct dialup_modem_t {
+    const char *name;           /**< as written in ModemStandard */
+    apr_int64_t bits_per_sec;   /**< downstream rate */
+    int year;                   /**< year of the ITU recommendation */
+    const char *what;           /**< one line for the docs and errors */
+} dialup_modem_t;
+
+/** The known modems, ending with a NULL name */
+extern const dialup_modem_t dialup_modems[];
+
+/**
+ * Find a modem by name, case-insensitively.
+ * @return The modem, or NULL if the name is unknown
+ */
+const dialup_modem_t *dialup_modem_find(const char *name);
+
+/** Lowest and highest rates accepted, in bits per second */
+#define DIALUP_RATE_MIN 8
+#define DIALUP_RATE_MAX APR_INT64_C(100000000000)
+
+/**
+ * Parse a rate in bits per second: digits with an optional k (1000) or
+ * M (1000000) suffix, case-insensitive, e.g. "56000", "56k", "2M".
+ * @return 0 and *bits_per_sec set, or -1 if arg is not such a rate or is
+ * outside DIALUP_RATE_MIN..DIALUP_RATE_MAX
+ */
+int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec);
+
+/** A transfer's schedule: bytes are due at a constant rate from start */
+typedef struct dialup_pace_t {
+    apr_int64_t bits_per_sec;   /**< DIALUP_RATE_MIN..DIALUP_RATE_MAX */
+    apr_interval_time_t pulse;  /**< time between two sends, > 0 */
+    apr_time_t start;           /**< when the first byte was due */
+} dialup_pace_t;
+
+/**
+ * How many bytes the schedule allows in all at time now (0 before start).
+ * Absolute, so a late pulse catches up and the transfer never drifts.
+ */
+apr_int64_t dialup_pace_due(const dialup_pace_t *p, apr_time_t now);
+
+/**
+ * The time at which the schedule allows n bytes in all (start for n <= 0;
+ * APR_INT64_MAX where that time is out of reach).
+ */
+apr_time_t dialup_pace_time_of(const dialup_pace_t *p, apr_int64_t n);
+
+/**
+ * One pulse of a transfer of total bytes of which sent are gone.
+ * @param p The schedule
+ * @param total Bytes to send in all
+ * @param sent Bytes sent so far
+ * @param now The current time
+ * @param wake Set to when to send next, or to 0 when nothing would be left
+ *        after sending what this returns
+ * @return The number of bytes to send now, 0 to total - sent
+ */
+apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
+                             apr_int64_t sent, apr_time_t now,
+                             apr_time_t *wake);
+
+#endif /* DIALUP_PACE_H */

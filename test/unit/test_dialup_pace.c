@@ -1,0 +1,259 @@
+/* Licensed to the Apache Software Foundation (ASF) under one or more
+ * contributor license agreements.  See the NOTICE file distributed with
+ * this work for additional information regarding copyright ownership.
+ * The ASF licenses this file to You under the Apache License, Version 2.0
+ * (the "License"); you may not use this file except in compliance with
+ * the License.  You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/*
+ * Unit tests for modules/dialup/dialup_pace.c, one case per edge.  Time is
+ * simulated: no case sleeps.
+ */
+
+#include "dialup_pace.h"
+
+#include "apr_general.h"
+
+#include <stdio.h>
+
+static int tests_passed;
+static int tests_failed;
+static int case_failed;
+
+#define CHECK(cond) do {                                                  \
+    if (!(cond)) {                                                        \
+        fprintf(stderr, "  %s:%d: check failed: %s\n",                    \
+                __FILE__, __LINE__, #cond);                               \
+        case_failed = 1;                                                  \
+    }                                                                     \
+} while (0)
+
+#define T0 ((apr_time_t)1700000000 * APR_USEC_PER_SEC)
+#define MS(n) ((apr_interval_time_t)(n) * 1000)
+
+static void test_modem_table(void)
+{
+    const dialup_modem_t *m;
+
+    CHECK(dialup_modem_find("V.92") != NULL);
+    CHECK(dialup_modem_find("V.92")->bits_per_sec == 56000);
+    CHECK(dialup_modem_find("v.92") == dialup_modem_find("V.92"));
+    CHECK(dialup_modem_find("v.22BIS")->bits_per_sec == 2400);
+    CHECK(dialup_modem_find("V.21")->bits_per_sec == 300);
+    CHECK(dialup_modem_find("V.34+")->bits_per_sec == 33600);
+    CHECK(dialup_modem_find("isdn-2b")->bits_per_sec == 128000);
+    CHECK(dialup_modem_find("V.93") == NULL);
+    CHECK(dialup_modem_find("") == NULL);
+    CHECK(dialup_modem_find("off") == NULL);
+    for (m = dialup_modems; m->name; m++) {
+        CHECK(m->bits_per_sec >= DIALUP_RATE_MIN);
+        CHECK(m->year >= 1960 && m->year <= 2000);
+    }
+}
+
+static void test_parse_rate(void)
+{
+    apr_int64_t bits = -1;
+
+    CHECK(dialup_parse_rate("56000", &bits) == 0 && bits == 56000);
+    CHECK(dialup_parse_rate("56k", &bits) == 0 && bits == 56000);
+    CHECK(dialup_parse_rate("56K", &bits) == 0 && bits == 56000);
+    CHECK(dialup_parse_rate("2M", &bits) == 0 && bits == 2000000);
+    CHECK(dialup_parse_rate("2m", &bits) == 0 && bits == 2000000);
+    CHECK(dialup_parse_rate("8", &bits) == 0 && bits == 8);
+    CHECK(dialup_parse_rate("100000M", &bits) == 0
+          && bits == DIALUP_RATE_MAX);
+    bits = -1;
+    CHECK(dialup_parse_rate("7", &bits) == -1 && bits == -1);
+    CHECK(dialup_parse_rate("0", &bits) == -1);
+    CHECK(dialup_parse_rate("", &bits) == -1);
+    CHECK(dialup_parse_rate("k", &bits) == -1);
+    CHECK(dialup_parse_rate("-56k", &bits) == -1);
+    CHECK(dialup_parse_rate("56kk", &bits) == -1);
+    CHECK(dialup_parse_rate("56 k", &bits) == -1);
+    CHECK(dialup_parse_rate("5.6k", &bits) == -1);
+    CHECK(dialup_parse_rate("56G", &bits) == -1);
+    CHECK(dialup_parse_rate("100001M", &bits) == -1);
+    CHECK(dialup_parse_rate("99999999999999999999999", &bits) == -1);
+    CHECK(bits == -1);
+}
+
+static void test_due(void)
+{
+    dialup_pace_t p = { 56000, MS(200), T0 };
+
+    CHECK(dialup_pace_due(&p, T0 - 1) == 0);
+    CHECK(dialup_pace_due(&p, T0) == 0);
+    CHECK(dialup_pace_due(&p, T0 + MS(100)) == 700);
+    CHECK(dialup_pace_due(&p, T0 + MS(1000)) == 7000);
+    CHECK(dialup_pace_due(&p, T0 + MS(10000)) == 70000);
+    /* Rounds down: one byte is due every 142.86 us. */
+    CHECK(dialup_pace_due(&p, T0 + 142) == 0);
+    CHECK(dialup_pace_due(&p, T0 + 143) == 1);
+}
+
+static void test_time_of(void)
+{
+    dialup_pace_t p = { 56000, MS(200), T0 };
+    apr_int64_t n;
+
+    CHECK(dialup_pace_time_of(&p, 0) == T0);
+    CHECK(dialup_pace_time_of(&p, -5) == T0);
+    CHECK(dialup_pace_time_of(&p, 1) == T0 + 143);
+    CHECK(dialup_pace_time_of(&p, 70000) == T0 + MS(10000));
+    /* It is the inverse of dialup_pace_due(): the first moment n is due. */
+    for (n = 1; n < 20000; n += 37) {
+        apr_time_t t = dialup_pace_time_of(&p, n);
+
+        CHECK(dialup_pace_due(&p, t) >= n);
+        CHECK(dialup_pace_due(&p, t - 1) < n);
+    }
+}
+
+static void test_step_schedule(void)
+{
+    /* V.92: 70,000 bytes at 7,000 B/s take 10 s, in 200 ms pulses. */
+    dialup_pace_t p = { 56000, MS(200), T0 };
+    apr_time_t now = T0, wake = 0, prev = T0;
+    apr_int64_t sent = 0, n;
+    int pulses = 0, gap_ok = 1, nonempty = 1;
+
+    for (;;) {
+        n = dialup_pace_step(&p, 70000, sent, now, &wake);
+        sent += n;
+        if (pulses > 0 && n == 0) {
+            nonempty = 0;
+        }
+        pulses++;
+        if (!wake) {
+            break;
+        }
+        if (wake - now > MS(200)) {
+            gap_ok = 0;
+        }
+        prev = now;
+        now = wake;
+    }
+    (void)prev;
+    CHECK(sent == 70000);
+    CHECK(now == T0 + MS(10000));
+    CHECK(gap_ok);
+    CHECK(nonempty);
+    CHECK(pulses == 51);
+}
+
+static void test_step_late_pulses_catch_up(void)
+{
+    /* Pulses that run late still finish on the original schedule. */
+    dialup_pace_t p = { 56000, MS(200), T0 };
+    apr_time_t now = T0, wake = 0;
+    apr_int64_t sent = 0;
+
+    for (;;) {
+        sent += dialup_pace_step(&p, 70000, sent, now, &wake);
+        if (!wake) {
+            break;
+        }
+        now = wake + MS(37);
+    }
+    CHECK(sent == 70000);
+    CHECK(now >= T0 + MS(10000) && now <= T0 + MS(10000) + MS(37));
+}
+
+static void test_step_before_start_and_done(void)
+{
+    dialup_pace_t p = { 8000, MS(200), T0 };
+    apr_time_t wake = 1;
+
+    /* Nothing due yet: wait until the first byte is. */
+    CHECK(dialup_pace_step(&p, 500, 0, T0, &wake) == 0);
+    CHECK(wake == T0 + MS(200));
+    CHECK(dialup_pace_step(&p, 500, 0, T0 - MS(50), &wake) == 0);
+    CHECK(wake == T0 + MS(150));
+    /* All sent already. */
+    CHECK(dialup_pace_step(&p, 500, 500, T0, &wake) == 0 && wake == 0);
+    /* Empty transfer. */
+    CHECK(dialup_pace_step(&p, 0, 0, T0, &wake) == 0 && wake == 0);
+    /* Long overdue: everything at once. */
+    CHECK(dialup_pace_step(&p, 500, 100, T0 + MS(5000), &wake) == 400);
+    CHECK(wake == 0);
+}
+
+static void test_step_slow_rate(void)
+{
+    /* V.21 (37.5 B/s): a byte every 26.7 ms; pulses stay 200 ms apart and
+     * none is empty. */
+    dialup_pace_t p = { 300, MS(200), T0 };
+    apr_time_t now = T0 + MS(200), wake = 0;
+    apr_int64_t sent = 0, n;
+
+    n = dialup_pace_step(&p, 100, sent, now, &wake);
+    CHECK(n == 7);
+    CHECK(wake == now + MS(200));
+    /* Very slow custom rate (1 B/s): the next pulse waits for the byte. */
+    p.bits_per_sec = 8;
+    n = dialup_pace_step(&p, 10, 0, T0 + MS(1500), &wake);
+    CHECK(n == 1);
+    CHECK(wake == T0 + MS(2000));
+}
+
+static void test_step_fast_rate(void)
+{
+    /* 100 Gbit/s: huge figures must not overflow. */
+    dialup_pace_t p = { DIALUP_RATE_MAX, MS(200), T0 };
+    apr_time_t wake = 0;
+    apr_int64_t n;
+
+    n = dialup_pace_step(&p, APR_INT64_C(1) << 40, 0,
+                         T0 + apr_time_from_sec(3600), &wake);
+    CHECK(n == APR_INT64_C(1) << 40);
+    CHECK(wake == 0);
+    n = dialup_pace_step(&p, APR_INT64_MAX / 4, 0, T0 + MS(1), &wake);
+    CHECK(n == DIALUP_RATE_MAX / 8 / 1000);
+    CHECK(wake == T0 + MS(201));
+    CHECK(dialup_pace_due(&p, APR_INT64_MAX) == APR_INT64_MAX / 32);
+    CHECK(dialup_pace_time_of(&p, APR_INT64_MAX) > T0);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(void);
+} tests[] = {
+    { "modem table", test_modem_table },
+    { "rate parsing", test_parse_rate },
+    { "bytes due", test_due },
+    { "time of byte n", test_time_of },
+    { "V.92 schedule, 70 KB in 10 s", test_step_schedule },
+    { "late pulses catch up, no drift", test_step_late_pulses_catch_up },
+    { "before start, done, overdue", test_step_before_start_and_done },
+    { "slow rates", test_step_slow_rate },
+    { "fast rates, no overflow", test_step_fast_rate },
+};
+
+int main(void)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+        case_failed = 0;
+        tests[i].fn();
+        printf("%s - %s\n", case_failed ? "not ok" : "ok", tests[i].name);
+        if (case_failed) {
+            tests_failed++;
+        }
+        else {
+            tests_passed++;
+        }
+    }
+    printf("dialup_pace: %d passed, %d failed\n", tests_passed, tests_failed);
+    return tests_failed ? 1 : 0;
+}
