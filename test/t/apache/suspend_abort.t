@@ -1,0 +1,107 @@
+# A client that goes away while its request is suspended: the module sees
+# it in its next callback (a failed write or c->aborted), stops writing and
+# still finishes the request, so that the request is logged, the socket
+# closed and its descriptor released.  Checked through the access log,
+# the server port's sockets in /proc/net/tcp (no CLOSE_WAIT left) and the
+# open descriptors of the children in /proc/PID/fd.
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+
+use Apache::Test;
+use Apache::TestUtil;
+use SuspendTest;
+use Time::HiRes qw(sleep);
+
+# [name, wait for the first chunk?, how the client leaves]: a reset
+# leaves no trace in /proc/net/tcp, a FIN leaves CLOSE_WAIT until the
+# server closes its side.
+my @cases = (
+    ['reset after the first chunk', 1, 'abort'],
+    ['FIN before any response',     0, 'disconnect'],
+);
+
+my $tests = 3 * @cases + 3;
+$tests++ if expect_async();
+plan tests => $tests, need_module('mod_suspend_test');
+
+sub fd_total {
+    my ($base) = @_;
+    my $now = fd_counts(keys %$base);
+    my $sum = 0;
+    $sum += $now->{$_} for grep { exists $base->{$_} } keys %$now;
+    return $sum;
+}
+
+# Quiet server: no connection of earlier tests left.
+wait_for(10, sub { !(tcp_states()->{ESTABLISHED} || 0)
+                   && !(tcp_states()->{CLOSE_WAIT} || 0) });
+my $base = fd_counts(child_pids());
+my $base_sum = 0;
+$base_sum += $_ for values %$base;
+t_debug("children and open fds before: "
+        . join ' ', map { "$_=$base->{$_}" } sort keys %$base);
+
+my $tag = "abort$$";
+my $n = 0;
+for my $case (@cases) {
+    my ($name, $wait_body, $leave) = @$case;
+    $n++;
+    my $got;
+    eval {
+        my $c = SuspendTest::Conn->new;
+        $c->send_request(GET => suspend_url(steps => 20, delay => 200,
+                                            size => 1000, tag => "$tag-$n"));
+        if ($wait_body) {
+            my $deadline = time + 5;
+            while (length $c->{buf} < 200 && defined $c->fill($deadline)) {
+                last if $c->{eof};
+            }
+            $got = $c->{buf} =~ m{^HTTP/1\.1 200 } ? 1 : 0;
+        }
+        else {
+            sleep 0.1;
+            $got = $c->{buf} eq '' ? 1 : 0;
+        }
+        $c->$leave;
+    };
+    t_debug("error: $@") if $@;
+    ok t_cmp($got, 1, $wait_body ? "$name: response started"
+                                 : "$name: nothing received yet");
+
+    my @lines = wait_for(10, sub {
+        my @l = log_lines(suspend_log(), qr/tag=\Q$tag-$n\E\b/);
+        @l ? \@l : undef;
+    });
+    my $line = $lines[0] ? $lines[0][0] : '';
+    t_debug("log line: $line");
+    ok t_cmp($line ne '' ? 1 : 0, 1, "$name: request logged");
+    ok t_cmp((split ' ', $line)[2] || '', 'X',
+             "$name: logged as aborted (%X)");
+}
+
+my $cw = wait_for(10, sub { !(tcp_states()->{CLOSE_WAIT} || 0) });
+t_debug('server port sockets: ' . join ' ', %{ tcp_states() });
+ok t_cmp($cw ? 1 : 0, 1, 'no socket left in CLOSE_WAIT');
+
+my $fds = wait_for(10, sub { fd_total($base) <= $base_sum });
+my $now = fd_counts(keys %$base);
+t_debug("children and open fds after: "
+        . join ' ', map { "$_=$now->{$_}" } sort keys %$now);
+ok t_cmp($fds && %$base ? 1 : 0, 1,
+         "descriptors of the children back to $base_sum (now "
+         . fd_total($base) . ")");
+
+if (expect_async()) {
+    my $st = wait_for(10, sub {
+        my $v = status_auto()->{ConnsAsyncSuspended};
+        defined $v && $v == 0 ? 1 : 0;
+    });
+    ok t_cmp($st, 1, 'ConnsAsyncSuspended back to 0');
+}
+
+my $r = raw_get('/connid');
+ok t_cmp($r->{status}, 200, 'server still serves');
