@@ -93,7 +93,8 @@ start() {
 The demo httpd is running (pid $(cat "$rundir/httpd.pid"), event MPM):
 
     $url/           front page
-    $url/mysite/    a small site with pictures
+    $url/mysite/    a small site with pictures, through a V.92 modem
+    $url/fast/      the same site at full speed
     $url/server-status
 
 mod_dialup: $(if [ -f "$prefix/modules/mod_dialup.so" ]; then
