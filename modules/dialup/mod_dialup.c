@@ -595,7 +595,8 @@ static int dialup_is_default_handler(request_rec *r)
 {
     apr_size_t len;
 
-    if (!r->handler || !strcmp(r->handler, "default-handler")) {
+    if (!r->handler || AP_IS_DEFAULT_HANDLER_NAME(r->handler)
+        || !strcmp(r->handler, "default-handler")) {
         return 1;
     }
     if (!r->content_type) {
@@ -756,7 +757,8 @@ static int dialup_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         && dialup_configured && !dialup_mpm_can_suspend) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APLOGNO(19107)
                      "dialup: the %s MPM cannot suspend requests: each paced "
-                     "download holds a thread while it lasts",
+                     "download holds a worker (thread or process) while it "
+                     "lasts",
                      ap_show_mpm());
     }
     return OK;
