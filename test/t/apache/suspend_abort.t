@@ -28,20 +28,10 @@ my $tests = 3 * @cases + 3;
 $tests++ if expect_async();
 plan tests => $tests, need_module('mod_suspend_test');
 
-sub fd_total {
-    my ($base) = @_;
-    my $now = fd_counts(keys %$base);
-    my $sum = 0;
-    $sum += $now->{$_} for grep { exists $base->{$_} } keys %$now;
-    return $sum;
-}
-
 # Quiet server: no connection of earlier tests left.
 wait_for(10, sub { !(tcp_states()->{ESTABLISHED} || 0)
                    && !(tcp_states()->{CLOSE_WAIT} || 0) });
 my $base = fd_counts(child_pids());
-my $base_sum = 0;
-$base_sum += $_ for values %$base;
 t_debug("children and open fds before: "
         . join ' ', map { "$_=$base->{$_}" } sort keys %$base);
 
@@ -83,25 +73,7 @@ for my $case (@cases) {
              "$name: logged as aborted (%X)");
 }
 
-my $cw = wait_for(10, sub { !(tcp_states()->{CLOSE_WAIT} || 0) });
-t_debug('server port sockets: ' . join ' ', %{ tcp_states() });
-ok t_cmp($cw ? 1 : 0, 1, 'no socket left in CLOSE_WAIT');
-
-my $fds = wait_for(10, sub { fd_total($base) <= $base_sum });
-my $now = fd_counts(keys %$base);
-t_debug("children and open fds after: "
-        . join ' ', map { "$_=$now->{$_}" } sort keys %$now);
-ok t_cmp($fds && %$base ? 1 : 0, 1,
-         "descriptors of the children back to $base_sum (now "
-         . fd_total($base) . ")");
-
-if (expect_async()) {
-    my $st = wait_for(10, sub {
-        my $v = status_auto()->{ConnsAsyncSuspended};
-        defined $v && $v == 0 ? 1 : 0;
-    });
-    ok t_cmp($st, 1, 'ConnsAsyncSuspended back to 0');
-}
+server_clean_ok($base);
 
 my $r = raw_get('/connid');
 ok t_cmp($r->{status}, 200, 'server still serves');

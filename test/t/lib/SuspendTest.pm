@@ -13,7 +13,7 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test ();
-use Apache::TestUtil qw(t_debug);
+use Apache::TestUtil qw(t_debug t_cmp);
 use Errno qw(EINPROGRESS EAGAIN EWOULDBLOCK EINTR);
 use IO::Select ();
 use IO::Socket::INET ();
@@ -25,8 +25,8 @@ our @EXPORT = qw(
     mpm expect_async expected_mode host port
     chunk expected_body suspend_url parse_info body_matches
     raw_get parallel_get
-    parent_pid child_pids fd_counts tcp_states
-    status_auto wait_for suspend_log log_lines
+    parent_pid child_pids fd_counts fd_total tcp_states
+    status_auto wait_for suspend_log log_lines server_clean_ok
 );
 
 # Default bound on one response, seconds.
@@ -99,7 +99,7 @@ sub body_matches {
 
 package SuspendTest::Conn;
 
-use Apache::TestUtil qw(t_debug);
+use Apache::TestUtil qw(t_debug t_cmp);
 use Time::HiRes qw(time);
 
 sub new {
@@ -548,6 +548,45 @@ sub log_lines {
     my ($file, $re) = @_;
     open my $fh, '<', $file or return ();
     return grep { /$re/ } <$fh>;
+}
+
+# Open descriptors now of the children in %$base (pid => count then), summed.
+sub fd_total {
+    my ($base) = @_;
+    my $now = fd_counts(keys %$base);
+    my $sum = 0;
+    $sum += $now->{$_} for grep { exists $base->{$_} } keys %$now;
+    return $sum;
+}
+
+# After aborted or finished requests, the server is back to its baseline:
+# no socket of its port in CLOSE_WAIT, the children's descriptors back to
+# the counts in %$base (pid => count), and, where requests suspend, no
+# suspended connection left.  Three checks (two on worker and prefork).
+sub server_clean_ok {
+    my ($base) = @_;
+    my $base_sum = 0;
+    $base_sum += $_ for values %$base;
+
+    my $cw = wait_for(10, sub { !(tcp_states()->{CLOSE_WAIT} || 0) });
+    t_debug('server port sockets: ' . join ' ', %{ tcp_states() });
+    Apache::Test::ok(t_cmp($cw ? 1 : 0, 1, 'no socket left in CLOSE_WAIT'));
+
+    my $fds = wait_for(10, sub { fd_total($base) <= $base_sum });
+    my $now = fd_counts(keys %$base);
+    t_debug("children and open fds after: "
+            . join ' ', map { "$_=$now->{$_}" } sort keys %$now);
+    Apache::Test::ok(t_cmp($fds && %$base ? 1 : 0, 1,
+                           "descriptors of the children back to $base_sum "
+                           . "(now " . fd_total($base) . ")"));
+
+    if (expect_async()) {
+        my $st = wait_for(10, sub {
+            my $v = status_auto()->{ConnsAsyncSuspended};
+            defined $v && $v == 0 ? 1 : 0;
+        });
+        Apache::Test::ok(t_cmp($st, 1, 'ConnsAsyncSuspended back to 0'));
+    }
 }
 
 1;

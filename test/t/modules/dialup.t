@@ -18,6 +18,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test;
 use Apache::TestUtil;
 use SuspendTest;
+use DialupTest;
 use POSIX qw(strftime);
 
 plan tests => 43, need_module('dialup');
@@ -26,14 +27,6 @@ my $rate = 160_000;             # DialupRate in dialup/rate/, bit/s
 my $fast = 1.5;                 # seconds: "at once" in dialup/slow/
 my $size = 20_000;
 my $docroot = Apache::Test::vars('documentroot');
-
-# Deterministic test data: numbered lines, cut to $n bytes.
-sub content {
-    my $n = shift;
-    my $s = join '', map { sprintf "%07d mod_dialup test data\n", $_ }
-                         0 .. int($n / 29) + 1;
-    return substr $s, 0, $n;
-}
 
 my $data = content($size);
 for my $dir (qw(rate slow slow/plain denied plain)) {
@@ -44,17 +37,6 @@ t_write_file("$docroot/dialup/rate/untyped", $data);
 t_write_file("$docroot/dialup/slow/notfound.html",
              "<p>dialup: no such page</p>\n");
 my $mtime = (stat "$docroot/dialup/slow/body.txt")[9];
-
-my %reason = (200 => 'OK', 206 => 'Partial Content');
-
-# The bytes of a response on the wire: status line, headers, body.
-sub wire {
-    my $r = shift;
-    my $n = length("HTTP/1.1 $r->{status} " . ($reason{$r->{status}} || '')
-                   . "\r\n\r\n") + length $r->{body};
-    $n += length("$_: $r->{headers}{$_}\r\n") for keys %{ $r->{headers} };
-    return $n;
-}
 
 # ok() for a paced response: it took between 0.8 and 1.5 times (+0.5 s)
 # the time its wire bytes need at $rate.

@@ -19,6 +19,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test;
 use Apache::TestUtil;
 use SuspendTest;
+use DialupTest;
 use IO::Select ();
 use IO::Socket::INET ();
 use Socket qw(SOL_SOCKET SO_RCVBUF);
@@ -42,13 +43,6 @@ my $access_log = "$t_logs/access_log";
 my $error_log = "$t_logs/error_log";
 my $vport = Apache::Test::vars('mod_dialup_port');
 
-sub content {
-    my $n = shift;
-    my $s = join '', map { sprintf "%07d mod_dialup test data\n", $_ }
-                         0 .. int($n / 29) + 1;
-    return substr $s, 0, $n;
-}
-
 # 4 s at 80 kbit/s (dialup/abort/).
 my $size = 40_000;
 my $secs = $size * 8 / 80_000;
@@ -57,14 +51,6 @@ t_write_file("$docroot/dialup/abort/big.txt", content($size));
 my $stall_size = 16 * 1024 * 1024;
 t_write_file("$docroot/dialup/stall/big.txt", content($stall_size));
 my $stall_timeout = 2;          # Timeout in <VirtualHost mod_dialup>
-
-sub fd_total {
-    my ($base) = @_;
-    my $now = fd_counts(keys %$base);
-    my $sum = 0;
-    $sum += $now->{$_} for grep { exists $base->{$_} } keys %$now;
-    return $sum;
-}
 
 # The access log line of the request whose query string is $tag.
 sub access_line {
@@ -84,8 +70,6 @@ sub dialup_log_x {
 wait_for(10, sub { !(tcp_states()->{ESTABLISHED} || 0)
                    && !(tcp_states()->{CLOSE_WAIT} || 0) });
 my $base = fd_counts(child_pids());
-my $base_sum = 0;
-$base_sum += $_ for values %$base;
 t_debug("children and open fds before: "
         . join ' ', map { "$_=$base->{$_}" } sort keys %$base);
 
@@ -184,25 +168,7 @@ ok t_cmp(dialup_log_x($tag), 'X',
          'stalled client: logged as aborted (%X in dialup_log)');
 
 # The server afterwards.
-my $cw = wait_for(10, sub { !(tcp_states()->{CLOSE_WAIT} || 0) });
-t_debug('server port sockets: ' . join ' ', %{ tcp_states() });
-ok t_cmp($cw ? 1 : 0, 1, 'no socket left in CLOSE_WAIT');
-
-my $fds = wait_for(10, sub { fd_total($base) <= $base_sum });
-my $now = fd_counts(keys %$base);
-t_debug("children and open fds after: "
-        . join ' ', map { "$_=$now->{$_}" } sort keys %$now);
-ok t_cmp($fds && %$base ? 1 : 0, 1,
-         "descriptors of the children back to $base_sum (now "
-         . fd_total($base) . ")");
-
-if (expect_async()) {
-    my $st = wait_for(10, sub {
-        my $v = status_auto()->{ConnsAsyncSuspended};
-        defined $v && $v == 0 ? 1 : 0;
-    });
-    ok t_cmp($st, 1, 'ConnsAsyncSuspended back to 0');
-}
+server_clean_ok($base);
 
 # Each answer covers the child that gives it: four zeros in a row.
 my $active = wait_for(10, sub {

@@ -16,6 +16,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test;
 use Apache::TestUtil;
 use SuspendTest;
+use DialupTest;
 
 my $bogus = "bogus-$$";
 
@@ -40,22 +41,6 @@ plan tests => 2 * @cases + 2, need need_module('dialup'),
 
 my $docroot = Apache::Test::vars('documentroot');
 my $t_logs = Apache::Test::vars('t_logs');
-
-sub content {
-    my $n = shift;
-    my $s = join '', map { sprintf "%07d mod_dialup test data\n", $_ }
-                         0 .. int($n / 29) + 1;
-    return substr $s, 0, $n;
-}
-
-my %reason = (200 => 'OK');
-sub wire {
-    my $r = shift;
-    my $n = length("HTTP/1.1 $r->{status} " . ($reason{$r->{status}} || '')
-                   . "\r\n\r\n") + length $r->{body};
-    $n += length("$_: $r->{headers}{$_}\r\n") for keys %{ $r->{headers} };
-    return $n;
-}
 
 for my $case (@cases) {
     my ($name, $path, $modem, $rate, $size) = @$case;

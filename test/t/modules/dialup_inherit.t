@@ -18,6 +18,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test;
 use Apache::TestUtil;
 use SuspendTest;
+use DialupTest;
 
 my $vport = Apache::Test::vars('mod_dialup_port');
 
@@ -55,22 +56,6 @@ plan tests => 2 * @cases + 3, need_module('dialup');
 
 my $docroot = Apache::Test::vars('documentroot');
 my $t_logs = Apache::Test::vars('t_logs');
-
-sub content {
-    my $n = shift;
-    my $s = join '', map { sprintf "%07d mod_dialup test data\n", $_ }
-                         0 .. int($n / 29) + 1;
-    return substr $s, 0, $n;
-}
-
-my %reason = (200 => 'OK');
-sub wire {
-    my $r = shift;
-    my $n = length("HTTP/1.1 $r->{status} " . ($reason{$r->{status}} || '')
-                   . "\r\n\r\n") + length $r->{body};
-    $n += length("$_: $r->{headers}{$_}\r\n") for keys %{ $r->{headers} };
-    return $n;
-}
 
 # GET $path (on the virtual host for "vhost:/..."), on a new connection.
 sub get {
