@@ -6,8 +6,11 @@ package DialupTest;
 use strict;
 use warnings FATAL => 'all';
 
+use Apache::Test ();
+use Apache::TestUtil qw(t_cmp);
+
 use Exporter 'import';
-our @EXPORT = qw(content wire);
+our @EXPORT = qw(content wire paced_ok unpaced_ok);
 
 # The first $n bytes of the test data: numbered 29-byte lines, so a
 # misplaced byte shows where it came from.
@@ -27,6 +30,33 @@ sub wire {
                    . "\r\n\r\n") + length $r->{body};
     $n += length("$_: $r->{headers}{$_}\r\n") for keys %{ $r->{headers} };
     return $n;
+}
+
+sub took {
+    my $t = shift;
+    return defined $t ? sprintf('%.3f', $t) : 'no answer';
+}
+
+# Response $r took about its bytes on the wire over $rate bit/s: between
+# 0.8 and 1.5 times that, plus half a second.  One check.
+sub paced_ok {
+    my ($r, $name, $rate) = @_;
+    my $ideal = wire($r) * 8 / $rate;
+    my ($lo, $hi) = (0.8 * $ideal, 1.5 * $ideal + 0.5);
+    my $t = $r->{elapsed};
+    Apache::Test::ok(t_cmp(defined $t && $t >= $lo && $t <= $hi ? 1 : 0, 1,
+                           sprintf "%s: paced at %d bit/s, %s s for %d bytes "
+                           . "(expected %.2f..%.2f s)", $name, $rate,
+                           took($t), wire($r), $lo, $hi));
+}
+
+# Response $r was not paced: it took less than $limit seconds.  One check.
+sub unpaced_ok {
+    my ($r, $name, $limit) = @_;
+    my $t = $r->{elapsed};
+    Apache::Test::ok(t_cmp(defined $t && $t < $limit ? 1 : 0, 1,
+                           sprintf "%s: not paced, %s s (limit %.1f s)",
+                           $name, took($t), $limit));
 }
 
 1;

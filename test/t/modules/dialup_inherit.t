@@ -81,19 +81,12 @@ for my $case (@cases) {
     ok t_cmp($r->{status} == 200 && body_matches($r->{body}, $data, $name)
              ? 1 : 0, 1, "$name: 200, body exact");
 
-    my $t = $r->{elapsed};
-    my $took = defined $t ? sprintf('%.3f', $t) : 'no answer';
     if ($rate) {
-        my $ideal = wire($r) * 8 / $rate;
-        my ($lo, $hi) = (0.8 * $ideal, 1.5 * $ideal + 0.5);
-        ok t_cmp(defined $t && $t >= $lo && $t <= $hi ? 1 : 0, 1,
-                 sprintf "%s: paced at %d bit/s, %s s (expected "
-                 . "%.2f..%.2f s)", $name, $rate, $took, $lo, $hi);
+        paced_ok($r, $name, $rate);
     }
     else {
         # At 160 kbit/s it would take a second.
-        ok t_cmp(defined $t && $t < 0.4 ? 1 : 0, 1,
-                 "$name: not paced, $took s (limit 0.4 s)");
+        unpaced_ok($r, $name, 0.4);
     }
 }
 
