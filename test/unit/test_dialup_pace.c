@@ -23,19 +23,7 @@
 
 #include "apr_general.h"
 
-#include <stdio.h>
-
-static int tests_passed;
-static int tests_failed;
-static int case_failed;
-
-#define CHECK(cond) do {                                                  \
-    if (!(cond)) {                                                        \
-        fprintf(stderr, "  %s:%d: check failed: %s\n",                    \
-                __FILE__, __LINE__, #cond);                               \
-        case_failed = 1;                                                  \
-    }                                                                     \
-} while (0)
+#include "unit_test.h"
 
 #define T0 ((apr_time_t)1700000000 * APR_USEC_PER_SEC)
 #define MS(n) ((apr_interval_time_t)(n) * 1000)
@@ -244,16 +232,8 @@ int main(void)
     apr_size_t i;
 
     for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        case_failed = 0;
         tests[i].fn();
-        printf("%s - %s\n", case_failed ? "not ok" : "ok", tests[i].name);
-        if (case_failed) {
-            tests_failed++;
-        }
-        else {
-            tests_passed++;
-        }
+        unit_case_done(tests[i].name);
     }
-    printf("dialup_pace: %d passed, %d failed\n", tests_passed, tests_failed);
-    return tests_failed ? 1 : 0;
+    return unit_summary("dialup_pace");
 }

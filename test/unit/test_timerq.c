@@ -24,20 +24,8 @@
 #include "apr_general.h"
 #include "apr_pools.h"
 
-#include <stdio.h>
+#include "unit_test.h"
 #include <stdlib.h>
-
-static int tests_passed;
-static int tests_failed;
-static int case_failed;
-
-#define CHECK(cond) do {                                                  \
-    if (!(cond)) {                                                        \
-        fprintf(stderr, "  %s:%d: check failed: %s\n",                    \
-                __FILE__, __LINE__, #cond);                               \
-        case_failed = 1;                                                  \
-    }                                                                     \
-} while (0)
 
 #define T0 ((apr_time_t)1700000000 * APR_USEC_PER_SEC)
 
@@ -285,18 +273,10 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        case_failed = 0;
         tests[i].fn(pool);
-        printf("%s - %s\n", case_failed ? "not ok" : "ok", tests[i].name);
-        if (case_failed) {
-            tests_failed++;
-        }
-        else {
-            tests_passed++;
-        }
+        unit_case_done(tests[i].name);
     }
     apr_pool_destroy(pool);
     apr_terminate();
-    printf("timerq: %d passed, %d failed\n", tests_passed, tests_failed);
-    return tests_failed ? 1 : 0;
+    return unit_summary("timerq");
 }
