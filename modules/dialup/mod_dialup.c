@@ -63,9 +63,12 @@ module AP_MODULE_DECLARE_DATA dialup_module;
  * of timers and writes per second low. */
 #define DIALUP_PULSE_INTERVAL apr_time_from_msec(200)
 
-/* How often to look again at a client that does not read (its data is
- * still in the core output filter). */
+/* How soon to look again at a client that does not read (its data is
+ * still in the core output filter): after 50 ms, then twice as long each
+ * time it still does not read, up to a second, so that thousands of
+ * stalled clients cost little. */
 #define DIALUP_STALL_RECHECK apr_time_from_msec(50)
+#define DIALUP_STALL_RECHECK_MAX apr_time_from_sec(1)
 
 /* The most a pulse hands to the core output filter at once without
  * blocking, well below its FlushMaxThreshold (64 KB by default). */
@@ -109,6 +112,8 @@ struct dialup_req_t {
     apr_int64_t sent;
     /* when the client last took data (for Timeout) */
     apr_time_t progress;
+    /* how long the last wait for a stalled client was, 0 if not stalled */
+    apr_interval_time_t stall_wait;
     const char *modem;
     /* the filter holds back only while the handler runs the core's */
     int holding;
@@ -118,7 +123,8 @@ struct dialup_req_t {
 
 APR_RING_HEAD(dialup_ring_t, dialup_req_t);
 
-/* Paced downloads in progress in this child process, for server-status. */
+/* Paced downloads in progress in this child process, for server-status
+ * (set up in post_config). */
 static struct dialup_ring_t dialup_active;
 static apr_thread_mutex_t *dialup_active_mtx;
 static int dialup_active_count;
@@ -242,6 +248,9 @@ static const char *dialup_set_rate(cmd_parms *cmd, void *dconf,
 
 static void dialup_list(dialup_req_t *ctx)
 {
+    if (!dialup_active_mtx) {
+        return;
+    }
     apr_thread_mutex_lock(dialup_active_mtx);
     APR_RING_INSERT_TAIL(&dialup_active, ctx, dialup_req_t, link);
     dialup_active_count++;
@@ -251,6 +260,9 @@ static void dialup_list(dialup_req_t *ctx)
 
 static void dialup_unlist(dialup_req_t *ctx)
 {
+    if (!dialup_active_mtx) {
+        return;
+    }
     apr_thread_mutex_lock(dialup_active_mtx);
     if (ctx->listed) {
         APR_RING_REMOVE(ctx, link);
@@ -400,6 +412,25 @@ static apr_status_t dialup_send(dialup_req_t *ctx, apr_int64_t n, int final,
 }
 
 /*
+ * When to look again at a client that took no data at the last try: the
+ * wait doubles while it stalls (see DIALUP_STALL_RECHECK), but ends no
+ * later than the Timeout since its last progress.  Same threads as
+ * dialup_pulse().
+ */
+static apr_time_t dialup_stall_recheck(dialup_req_t *ctx, apr_time_t now)
+{
+    apr_time_t deadline = ctx->progress + ctx->r->server->timeout + 1;
+
+    ctx->stall_wait = ctx->stall_wait ? ctx->stall_wait * 2
+                                      : DIALUP_STALL_RECHECK;
+    if (ctx->stall_wait > DIALUP_STALL_RECHECK_MAX) {
+        ctx->stall_wait = DIALUP_STALL_RECHECK_MAX;
+    }
+    return (now + ctx->stall_wait < deadline) ? now + ctx->stall_wait
+                                              : deadline;
+}
+
+/*
  * Send what the schedule allows now.  Runs on the handler's thread, or on
  * a timed-callback thread holding r->invoke_mtx.  With blocking set (no
  * suspension), the data is flushed and the thread waits for the client up
@@ -436,10 +467,11 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
                 c->aborted = 1;
                 return DIALUP_ABORTED;
             }
-            *wake = now + DIALUP_STALL_RECHECK;
+            *wake = dialup_stall_recheck(ctx, now);
             return DIALUP_MORE;
         }
         ctx->progress = now;
+        ctx->stall_wait = 0;
     }
 
     n = dialup_pace_step(&ctx->pace, ctx->total, ctx->sent, now, wake);
@@ -477,11 +509,12 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
                 }
                 /* What the schedule allowed but the client could not
                  * take yet goes with a later pulse. */
-                *wake = now + DIALUP_STALL_RECHECK;
+                *wake = dialup_stall_recheck(ctx, now);
                 return DIALUP_MORE;
             }
         }
         ctx->progress = now;
+        ctx->stall_wait = 0;
         if (final) {
             return DIALUP_DONE;
         }
@@ -740,12 +773,27 @@ static int dialup_status_hook(request_rec *r, int flags)
 }
 
 /*
- * post_config: learn whether the MPM can suspend, and say once at startup
- * when it cannot and pacing is configured.
+ * post_config, in the parent: learn whether the MPM can suspend, and say
+ * once at startup when it cannot and pacing is configured; set up the
+ * registry of downloads, which each child inherits empty.  Its mutex lives
+ * in pconf, which outlives the connection pools whose request cleanups
+ * use it (they are destroyed with pchild's or pconf's subpools).
  */
 static int dialup_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
+    apr_status_t rv;
+
+    APR_RING_INIT(&dialup_active, dialup_req_t, link);
+    dialup_active_count = 0;
+    rv = apr_thread_mutex_create(&dialup_active_mtx, APR_THREAD_MUTEX_DEFAULT,
+                                 pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(19108)
+                     "dialup: cannot create a mutex");
+        dialup_active_mtx = NULL;
+    }
+
     dialup_mpm_can_suspend = 0;
 #ifdef AP_MPMQ_CAN_SUSPEND
     if (ap_mpm_query(AP_MPMQ_CAN_SUSPEND, &dialup_mpm_can_suspend)
@@ -764,22 +812,6 @@ static int dialup_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* child_init: the registry of this process. */
-static void dialup_child_init(apr_pool_t *pchild, server_rec *s)
-{
-    apr_status_t rv;
-
-    APR_RING_INIT(&dialup_active, dialup_req_t, link);
-    dialup_active_count = 0;
-    rv = apr_thread_mutex_create(&dialup_active_mtx, APR_THREAD_MUTEX_DEFAULT,
-                                 pchild);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(19108)
-                     "dialup: cannot create a mutex");
-        dialup_active_mtx = NULL;
-    }
-}
-
 /* pre_config: reset what the previous generation's config set. */
 static int dialup_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp)
@@ -796,7 +828,6 @@ static void dialup_register_hooks(apr_pool_t *p)
     ap_hook_handler(dialup_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(dialup_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(dialup_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(dialup_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, dialup_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
     /* After the protocol filters (byteranges, headers) and chunking, so it
