@@ -26,6 +26,9 @@
  *   done, the request answers one line:
  *   "fired=F p50=.. p90=.. p99=.. max=.. early=E" (microseconds).
  *   "early" counts callbacks that ran before their deadline (must be 0).
+ *   With "&raw=1" (bench/run, which merges several requests), the line
+ *   also names the answering process ("pid=P") and is followed by every
+ *   sample, one per line, in microseconds.
  */
 
 #include "httpd.h"
@@ -38,6 +41,9 @@
 #include "apr_thread_mutex.h"
 
 #include <stdlib.h>
+#if APR_HAVE_UNISTD_H
+#include <unistd.h>             /* getpid() */
+#endif
 
 module AP_MODULE_DECLARE_DATA timer_lateness_module;
 
@@ -59,6 +65,8 @@ struct lateness_run_t {
     apr_int64_t *samples;
     int count;
     int early;
+    /* answer every sample too */
+    int raw;
 };
 
 static int lateness_compare(const void *a, const void *b)
@@ -83,6 +91,14 @@ static void lateness_finish(lateness_run_t *run)
                " early=%d\n", n, run->samples[n / 2],
                run->samples[n * 9 / 10], run->samples[n * 99 / 100],
                run->samples[n - 1], run->early);
+    if (run->raw) {
+        int i;
+
+        ap_rprintf(r, "pid=%" APR_PID_T_FMT "\n", getpid());
+        for (i = 0; i < n; i++) {
+            ap_rprintf(r, "%" APR_INT64_T_FMT "\n", run->samples[i]);
+        }
+    }
     apr_thread_mutex_unlock(r->invoke_mtx);
     ap_finalize_request_protocol(r);
     ap_process_request_after_handler(r);
@@ -155,6 +171,7 @@ static int lateness_handler(request_rec *r)
     run->period = apr_time_from_msec(lateness_arg(r, "period", 200, 1,
                                                   60000));
     run->pending = timers;
+    run->raw = lateness_arg(r, "raw", 0, 0, 1);
     run->samples = apr_palloc(r->pool, sizeof(*run->samples)
                                        * (apr_size_t)timers * rounds);
     apr_thread_mutex_create(&run->mtx, APR_THREAD_MUTEX_DEFAULT, r->pool);

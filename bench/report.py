@@ -1,0 +1,616 @@
+#!/usr/bin/env python3
+# Licensed to the Apache Software Foundation (ASF) under one or more
+# contributor license agreements.  See the NOTICE file distributed with
+# this work for additional information regarding copyright ownership.
+# The ASF licenses this file to You under the Apache License, Version 2.0
+# (the "License"); you may not use this file except in compliance with
+# the License.  You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Turns one bench/run results folder into results.md and PNG plots.
+
+    report.py RESULTS_DIR
+
+Reads RESULTS_DIR/meta.env and, per run, runs/SERVER-N/: run.env,
+client*.conns and client*.probes (modem-load), sample and sample.status
+(sample.py), lateness*.txt (mod_timer_lateness, project only) and
+error_log.  Writes RESULTS_DIR/results.md, RESULTS_DIR/*.png (gnuplot)
+and the data behind the plots in RESULTS_DIR/plot/.  Standard library
+only; prints the table on stdout too.
+"""
+
+import glob
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ORDER = ["dialup", "nginx", "apache", "apache400"]
+LABEL = {
+    "dialup": "httpd+mod_dialup (this project)",
+    "nginx": "nginx limit_rate",
+    "apache": "apache2 mod_ratelimit, thread/download",
+    "apache400": "apache2 mod_ratelimit, 400 threads",
+}
+SHORT = {
+    "dialup": "mod_dialup",
+    "nginx": "nginx",
+    "apache": "apache2 ratelimit",
+    "apache400": "apache2 ratelimit 400 thr",
+}
+
+
+def read_env(path):
+    env = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.rstrip("\n").split("=", 1)
+                    env[k] = v
+    return env
+
+
+def pct(values, p):
+    """The p-th percentile (nearest rank) of sorted values."""
+    if not values:
+        return None
+    k = max(0, min(len(values) - 1, int(round(p / 100.0 * len(values))) - 1))
+    return values[k]
+
+
+def fmt(v, spec="%.1f", none="-"):
+    return none if v is None else spec % v
+
+
+def load_run(d, rate, size):
+    env = read_env(os.path.join(d, "run.env"))
+    r = {"env": env, "dir": d}
+    if env.get("failed_to_start"):
+        r["failed_to_start"] = True
+        return r
+    conns = []
+    for fn in sorted(glob.glob(os.path.join(d, "client*.conns"))):
+        with open(fn) as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                p = line.split()
+                conns.append({
+                    "id": int(p[0]), "probe": p[1] == "1", "result": p[2],
+                    "errno": int(p[3]), "t_start": int(p[4]),
+                    "t_conn": int(p[5]), "t_req": int(p[6]),
+                    "t_first": int(p[7]), "t_done": int(p[8]),
+                    "status": int(p[9]), "body": int(p[10]),
+                    "wire": int(p[11]),
+                })
+    probes = {}
+    for fn in sorted(glob.glob(os.path.join(d, "client*.probes"))):
+        with open(fn) as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                i, t, b = (int(x) for x in line.split())
+                probes.setdefault(i, []).append((t, b))
+    n = int(env.get("n", len(conns)))
+    r["n"] = n
+    r["conns"] = conns
+    ok = [c for c in conns if c["result"] == "ok" and c["body"] == size]
+    r["ok"] = len(ok)
+    fails = {}
+    for c in conns:
+        if not (c["result"] == "ok" and c["body"] == size):
+            key = c["result"] if c["result"] != "ok" else "size"
+            fails[key] = fails.get(key, 0) + 1
+    missing = n - len(conns)
+    if missing > 0:
+        fails["noclient"] = missing
+    r["fails"] = fails
+    t0 = min((c["t_start"] for c in conns if c["t_start"] > 0), default=0)
+    r["t0"] = t0
+    times = sorted((c["t_done"] - c["t_start"]) / 1e6 for c in ok)
+    r["times"] = times
+    if times:
+        r["tmin"], r["tmax"] = times[0], times[-1]
+        r["tmean"] = statistics.fmean(times)
+        errs = [size / t / rate - 1.0 for t in times]
+        r["err_mean"] = statistics.fmean(errs)
+        r["err_worst"] = max(errs, key=abs)
+    ttfb = sorted((c["t_first"] - c["t_start"]) / 1e6 for c in conns
+                  if c["t_first"] > 0)
+    r["ttfb_p50"] = pct(ttfb, 50)
+    r["ttfb_max"] = ttfb[-1] if ttfb else None
+    r["client_cpu"] = 0.0
+    for fn in glob.glob(os.path.join(d, "client*.rusage")):
+        with open(fn) as f:
+            r["client_cpu"] += sum(float(x) for x in f.read().split())
+    r["wire"] = sum(c["wire"] for c in conns)
+
+    # Probes: largest gap between two reads, and how far ahead of (lead)
+    # or behind (lag) the ideal curve rate * (t - t_start) the bytes were,
+    # just after a read (lead) and just before one (lag).
+    starts = {c["id"]: c for c in conns}
+    gaps, leads, lags, curves = [], [], [], {}
+    for i, samples in probes.items():
+        c = starts.get(i)
+        if not c or c["t_start"] <= 0:
+            continue
+        reads = [(t, b) for t, b in samples[1:]]
+        prev_b = 0
+        lead = lag = 0.0
+        gap = 0.0
+        prev_t = None
+        for t, b in reads:
+            el = (t - c["t_start"]) / 1e6
+            lead = max(lead, b / rate - el)
+            lag = max(lag, el - prev_b / rate)
+            if prev_t is not None:
+                gap = max(gap, (t - prev_t) / 1e3)
+            prev_t, prev_b = t, b
+        if reads:
+            gaps.append(gap)
+            leads.append(lead * 1e3)
+            lags.append(lag * 1e3)
+            curves[i] = [((t - c["t_start"]) / 1e6, b) for t, b in samples]
+    r["gap_max"] = max(gaps) if gaps else None
+    r["gap_p50"] = statistics.median(gaps) if gaps else None
+    r["lead_max"] = max(leads) if leads else None
+    r["lag_max"] = max(lags) if lags else None
+    r["curves"] = curves
+
+    # Server processes.
+    samples = []
+    sp = os.path.join(d, "sample")
+    if os.path.exists(sp):
+        with open(sp) as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                p = [int(x) for x in line.split()]
+                if len(p) >= 5:
+                    samples.append(p + [0] * (7 - len(p)))
+    r["samples"] = samples
+    if samples:
+        before = [s for s in samples if s[0] <= t0] or samples[:1]
+        base = before[-1]
+        end = samples[-1]
+        r["cpu_s"] = (end[4] - base[4]) / CLK_TCK
+        r["cpu_ms_mb"] = (r["cpu_s"] * 1e3 / (r["wire"] / 1e6)
+                          if r["wire"] else None)
+        r["rss_idle_mb"] = base[2] / 1024.0
+        r["rss_peak_mb"] = max(s[2] for s in samples) / 1024.0
+        r["rss_per_conn_kb"] = ((max(s[2] for s in samples) - base[2]) / n
+                                if n else None)
+        r["threads_peak"] = max(s[3] for s in samples)
+        r["procs_peak"] = max(s[1] for s in samples)
+        # The whole machine over the same window: busy cores, and what was
+        # neither the server nor our clients.
+        wall = (end[0] - base[0]) / 1e6
+        if wall > 0 and end[6] > base[6]:
+            cores = int(read_env(os.path.join(os.path.dirname(d), "..",
+                                              "meta.env"))
+                        .get("host_cores", os.cpu_count() or 1))
+            busy = (end[5] - base[5]) / (end[6] - base[6]) * cores
+            r["busy_cores"] = busy
+            r["server_cores"] = r["cpu_s"] / wall
+            r["others_cores"] = max(0.0, busy - r["server_cores"]
+                                    - r["client_cpu"] / wall)
+
+    status = []
+    st = os.path.join(d, "sample.status")
+    if os.path.exists(st):
+        with open(st) as f:
+            for line in f:
+                p = line.split()
+                kv = dict(x.split("=", 1) for x in p[1:] if "=" in x)
+                status.append((int(p[0]), kv))
+    r["status"] = status
+
+    def peak(key):
+        vals = [float(kv[key]) for _, kv in status
+                if key in kv and "error" not in kv]
+        return max(vals) if vals else None
+    r["busy_peak"] = peak("BusyWorkers")
+    r["susp_peak"] = peak("ConnsAsyncSuspended")
+    r["conns_peak"] = peak("ConnsTotal") or peak("Activeconnections")
+    r["status_errors"] = sum(1 for _, kv in status if "error" in kv)
+
+    # Timer lateness under the load (project only).
+    lat, early, pids, fired = [], 0, set(), 0
+    for fn in sorted(glob.glob(os.path.join(d, "lateness*.txt"))):
+        with open(fn) as f:
+            lines = f.read().split("\n")
+        if not lines or not lines[0].startswith("fired="):
+            continue
+        m = re.search(r"early=(\d+)", lines[0])
+        early += int(m.group(1)) if m else 0
+        for line in lines[1:]:
+            if line.startswith("pid="):
+                pids.add(line[4:])
+            elif line.strip().lstrip("-").isdigit():
+                lat.append(int(line))
+    lat.sort()
+    if lat:
+        r["lat"] = (pct(lat, 50) / 1e3, pct(lat, 99) / 1e3, lat[-1] / 1e3,
+                    len(lat), early, len(pids))
+
+    # Error log: lines at error level or worse.
+    r["log_errors"] = []
+    el = os.path.join(d, "error_log")
+    if os.path.exists(el):
+        with open(el, errors="replace") as f:
+            for line in f:
+                if re.search(r"(:|\[)(error|crit|alert|emerg)\]", line):
+                    r["log_errors"].append(line.rstrip())
+    return r
+
+
+def fails_text(r):
+    total = sum(r["fails"].values())
+    if not total:
+        return "0"
+    parts = ", ".join("%s %d" % (k, v) for k, v in sorted(r["fails"].items()))
+    return "%d (%s)" % (total, parts)
+
+
+def gnuplot(script, cwd):
+    try:
+        with open(os.path.join(cwd, "gnuplot.log"), "a") as log:
+            subprocess.run(["gnuplot"], input=script.encode(), cwd=cwd,
+                           check=True, stdout=subprocess.DEVNULL, stderr=log)
+        return True
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("report.py: gnuplot failed: %s" % e, file=sys.stderr)
+        return False
+
+
+def plots(res, runs, rate, size, meta):
+    pd = os.path.join(res, "plot")
+    os.makedirs(pd, exist_ok=True)
+    term = 'set terminal pngcairo size 800,480 font "sans,10" noenhanced\n'
+    servers = [s for s in ORDER if any(k[0] == s for k in runs)]
+    made = []
+
+    # Completion time and peak threads against N.
+    for s in servers:
+        with open(os.path.join(pd, "%s.byn" % s), "w") as f:
+            for (sv, n), r in sorted(runs.items(), key=lambda x: x[0][1]):
+                if sv != s or "tmean" not in r:
+                    continue
+                f.write("%d %.3f %.3f %.3f %d %.1f %.1f\n" % (
+                    n, r["tmean"], r["tmin"], r["tmax"],
+                    r.get("threads_peak", 0), r.get("cpu_ms_mb") or 0,
+                    r.get("rss_per_conn_kb") or 0))
+    lines = ", ".join(
+        "'%s.byn' using 1:2:3:4 with yerrorlines lw 2 title '%s'"
+        % (s, SHORT[s]) for s in servers)
+    if gnuplot(term + "set output '../completion.png'\n"
+               "set title 'Completion time of a %d-byte download at %d B/s "
+               "(mean, min-max)'\n"
+               "set xlabel 'concurrent downloads N'\n"
+               "set ylabel 'seconds'\nset grid\nset key top left\n"
+               "set yrange [0:*]\n"
+               "set arrow from graph 0, first %g to graph 1, first %g nohead "
+               "dt 2\n"
+               "plot %s\n" % (size, rate, size / rate, size / rate, lines),
+               pd):
+        made.append("completion.png")
+    lines = ", ".join("'%s.byn' using 1:5 with linespoints lw 2 title '%s'"
+                      % (s, SHORT[s]) for s in servers)
+    if gnuplot(term + "set output '../threads.png'\n"
+               "set title 'Peak server threads (all processes)'\n"
+               "set xlabel 'concurrent downloads N'\n"
+               "set ylabel 'threads'\nset logscale y\nset grid\n"
+               "set key top left\nplot %s\n" % lines, pd):
+        made.append("threads.png")
+    lines1 = ", ".join("'%s.byn' using 1:6 with linespoints lw 2 title '%s'"
+                       % (s, SHORT[s]) for s in servers)
+    lines2 = ", ".join("'%s.byn' using 1:7 with linespoints lw 2 title '%s'"
+                       % (s, SHORT[s]) for s in servers)
+    if gnuplot(term + "set output '../efficiency.png'\n"
+               "set multiplot layout 1,2\nset grid\nset key top right\n"
+               "set xlabel 'N'\nset xtics 5000\n"
+               "set title 'server CPU ms per MB delivered'\n"
+               "set yrange [0:*]\nplot %s\n"
+               "set title 'server RSS per connection (KB)'\nplot %s\n"
+               "unset multiplot\n" % (lines1, lines2), pd):
+        made.append("efficiency.png")
+
+    # Bytes over time of one probe per server, at the largest N that every
+    # server ran.
+    common = None
+    for s in servers:
+        ns = {n for (sv, n), r in runs.items() if sv == s and "curves" in r}
+        common = ns if common is None else common & ns
+    ns = sorted(common or [])
+    pick = 10000 if 10000 in ns else (ns[-1] if ns else None)
+    if pick:
+        lines = []
+        for s in servers:
+            curves = runs[(s, pick)]["curves"]
+            if not curves:
+                continue
+            ids = sorted(curves)
+            i = ids[len(ids) // 2]
+            with open(os.path.join(pd, "%s.probe" % s), "w") as f:
+                for t, b in curves[i]:
+                    f.write("%.4f %d\n" % (t, b))
+            end = curves[i][-1][0]
+            lines.append("'%s.probe' using 1:2 with steps lw 2 title '%s%s'"
+                         % (s, SHORT[s], " (ends at %.0f s)" % end
+                            if end > 1.5 * size / rate else ""))
+        lines.append("%d * x title 'ideal %d B/s' dt 2 lc rgb 'black'"
+                     % (rate, rate))
+        if gnuplot(term + "set output '../probe.png'\n"
+                   "set title 'Body bytes received by one probe connection, "
+                   "N = %d'\n"
+                   "set xlabel 'seconds since connect()'\n"
+                   "set ylabel 'bytes'\nset grid\nset key top left\n"
+                   "set xrange [0:%g]\nset yrange [0:%d]\n"
+                   "plot %s\n" % (pick, 1.5 * size / rate, size * 1.05,
+                                  ", ".join(lines)), pd):
+            made.append("probe.png")
+
+    # The project's busy workers and suspended connections over time.
+    # A sample that did not answer breaks the line (a blank line).
+    lines = []
+    for (sv, n), r in sorted(runs.items(), key=lambda x: x[0][1]):
+        if sv != "dialup" or not r.get("status"):
+            continue
+        with open(os.path.join(pd, "dialup-%d.status" % n), "w") as f:
+            for t, kv in r["status"]:
+                if "error" in kv:
+                    f.write("\n")
+                    continue
+                f.write("%.3f %s %s\n" % ((t - r["t0"]) / 1e6,
+                                          kv.get("BusyWorkers", "?"),
+                                          kv.get("ConnsAsyncSuspended", "?")))
+        lc = len(lines) // 2 + 1
+        lines.append("'dialup-%d.status' using 1:3 with lines lw 2 lc %d "
+                     "title 'suspended, N=%d'" % (n, lc, n))
+        lines.append("'dialup-%d.status' using 1:2 axes x1y2 with lines "
+                     "dt 3 lc %d title 'busy workers, N=%d'" % (n, lc, n))
+    if lines:
+        if gnuplot(term + "set output '../dialup-status.png'\n"
+                   "set title 'httpd+mod_dialup: server-status over time "
+                   "(gaps: status did not answer within 1 s)'\n"
+                   "set xlabel 'seconds since the first connect()'\n"
+                   "set ylabel 'suspended connections'\n"
+                   "set y2label 'busy workers (of 100)'\n"
+                   "set y2range [0:100]\nset ytics nomirror\nset y2tics\n"
+                   "set grid\nset key top right\nset xrange [-1:*]\n"
+                   "set datafile missing '?'\n"
+                   "plot %s\n" % ", ".join(lines), pd):
+            made.append("dialup-status.png")
+    return made
+
+
+def main():
+    res = sys.argv[1]
+    meta = read_env(os.path.join(res, "meta.env"))
+    rate = int(meta.get("rate", 7000))
+    size = int(meta.get("file_size", 70000))
+    runs = {}
+    for d in sorted(glob.glob(os.path.join(res, "runs", "*-*"))):
+        server, n = os.path.basename(d).rsplit("-", 1)
+        runs[(server, int(n))] = load_run(d, rate, size)
+    keys = sorted(runs, key=lambda k: (ORDER.index(k[0])
+                                       if k[0] in ORDER else 9, k[1]))
+
+    out = []
+    w = out.append
+    w("# Benchmark results, %s\n" % meta.get("date", "?"))
+    w("%sDownloads of one %d-byte file at %d bytes/s (V.92, 56 kbit/s; "
+      "ideal %.1f s), N at once, 127.0.0.1, %s cores, kernel %s, "
+      "`ulimit -n` %s, somaxconn %s.  One server at a time, each started "
+      "by `bench/run` with a generated configuration.%s\n"
+      % ("Quick run: " if meta.get("quick") == "1" else "", size, rate,
+         size / rate, meta.get("host_cores"), meta.get("kernel"),
+         meta.get("ulimit_n"), meta.get("somaxconn"),
+         "  Other jobs shared the machine: see the last two columns of "
+         "*Resources*."))
+    w("- **httpd+mod_dialup**: %s with this project's series, event MPM, "
+      "4 children x 25 threads, `ModemStandard V.92`, `ListenBacklog 4096`."
+      % meta.get("httpd", "?"))
+    w("- **nginx**: %s, `worker_processes auto`, `limit_rate %d`, "
+      "`sendfile on`, `backlog=4096`." % (meta.get("nginx", "?"), rate))
+    w("- **apache2**: %s, event MPM, `SetOutputFilter RATE_LIMIT`, "
+      "`rate-limit 7` (mod_ratelimit takes whole KiB/s: 7,168 B/s, +2.4 %% "
+      "on the others' 7,000; its rate error below is against 7,000, so "
+      "about -2.3 %% is its own exact rate); a thread per download "
+      "(500-thread children, at most %s threads in all: half of "
+      "kernel.pid_max, which the machine shares), and Debian's usual "
+      "layout capped at 400 threads (16 x 25)."
+      % (meta.get("apache2", "?"),
+         read_env(os.path.join(res, "meta.env")).get("apache_cap", "?")))
+    w("- All: `EnableSendfile On` (apache), no access log, "
+      "`ExtendedStatus Off`; clients send `Connection: close`.\n")
+
+    w("**Delivery**\n")
+    w("| server | N | threads cfg | done | failed | first byte p50 / max (s) "
+      "| time min / mean / max (s) | rate err mean / worst | max gap (ms) "
+      "| lead / lag (ms) |")
+    w("|---|---:|---|---:|---|---|---|---|---:|---|")
+    for k in keys:
+        r = runs[k]
+        env = r["env"]
+        if r.get("failed_to_start"):
+            w("| %s | %d | | | did not start | | | | | |"
+              % (SHORT.get(k[0], k[0]), k[1]))
+            continue
+        w("| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            SHORT.get(k[0], k[0]), k[1], env.get("threads_cfg", ""),
+            r["ok"], fails_text(r),
+            "%s / %s" % (fmt(r.get("ttfb_p50"), "%.2f"),
+                         fmt(r.get("ttfb_max"), "%.2f")),
+            "%s / %s / %s" % (fmt(r.get("tmin"), "%.2f"),
+                              fmt(r.get("tmean"), "%.2f"),
+                              fmt(r.get("tmax"), "%.2f")),
+            "%s / %s" % (fmt(r.get("err_mean") and r["err_mean"] * 100,
+                             "%+.2f %%"),
+                         fmt(r.get("err_worst") and r["err_worst"] * 100,
+                             "%+.2f %%")),
+            fmt(r.get("gap_max"), "%.0f"),
+            "%s / %s" % (fmt(r.get("lead_max"), "%.0f"),
+                         fmt(r.get("lag_max"), "%.0f"))))
+    w("")
+    w("*done* = complete and the right size; *first byte* and *time* "
+      "from `connect()`; *rate err* = (%d / time) / %d - 1 (negative: "
+      "slower than the modem); *max gap* = the largest time between two "
+      "reads of a probe connection (32 probes per run, spread over the "
+      "ramp); *lead* / *lag* = how far ahead of / behind the ideal curve "
+      "%d B/s x (t - connect) a probe's body was at worst.\n"
+      % (size, rate, rate))
+
+    w("**Resources**\n")
+    w("| server | N | CPU (s) | CPU ms/MB | RSS peak (MB) | RSS/conn (KB) "
+      "| threads peak | client CPU (s) | machine busy / others (cores) "
+      "| load 1 min |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    for k in keys:
+        r = runs[k]
+        env = r["env"]
+        if r.get("failed_to_start"):
+            continue
+        w("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            SHORT.get(k[0], k[0]), k[1],
+            fmt(r.get("cpu_s"), "%.1f"), fmt(r.get("cpu_ms_mb"), "%.1f"),
+            fmt(r.get("rss_peak_mb"), "%.0f"),
+            fmt(r.get("rss_per_conn_kb"), "%.1f"),
+            fmt(r.get("threads_peak"), "%d"),
+            fmt(r.get("client_cpu"), "%.1f"),
+            "%s / %s" % (fmt(r.get("busy_cores"), "%.2f"),
+                         fmt(r.get("others_cores"), "%.2f")),
+            env.get("load_before", "").split(" ")[0]))
+    w("")
+    w("*CPU* = utime+stime of all server processes (children included) "
+      "from just before the first `connect()` to the end of the run; "
+      "*CPU ms/MB* per 10^6 bytes the clients received (headers "
+      "included); *RSS* summed over the server processes, sampled every "
+      "200 ms, *RSS/conn* = (peak - idle) / N; *threads* = sum of "
+      "`Threads` over the server processes; *client CPU* = the load "
+      "clients' own; *machine busy* = all CPUs over the same window "
+      "(/proc/stat), *others* = busy minus server and clients: other "
+      "jobs on the shared machine; *load* = 1-minute load average before "
+      "the run (it lags: it still shows the run before).\n")
+
+    dial = [k for k in keys if k[0] == "dialup"]
+    if dial:
+        w("**httpd+mod_dialup, from server-status and timed callbacks**\n")
+        w("| N | busy workers peak | suspended peak | connections peak "
+          "| timer lateness p50 / p99 / max (ms) | timer samples (procs) "
+          "| early |")
+        w("|---:|---:|---:|---:|---|---|---:|")
+        for k in dial:
+            r = runs[k]
+            if r.get("failed_to_start"):
+                continue
+            lat = r.get("lat")
+            w("| %d | %s | %s | %s | %s | %s | %s |" % (
+                k[1], fmt(r.get("busy_peak"), "%d"),
+                fmt(r.get("susp_peak"), "%d"), fmt(r.get("conns_peak"), "%d"),
+                "%.2f / %.2f / %.2f" % lat[:3] if lat else "-",
+                "%d (%d)" % (lat[3], lat[5]) if lat else "-",
+                lat[4] if lat else "-"))
+        w("")
+        w("Timer lateness: during each run, 4 requests to "
+          "`bench/timer-lateness`'s module (loaded into the same server) "
+          "keep 25 timers each pending in the children that answer them, "
+          "firing every 200 ms for 5 s after the ramp: the same timer heap, "
+          "listener and worker queue as the mod_dialup pulses.  *busy "
+          "workers* and *suspended* are the peaks of `BusyWorkers` and "
+          "`ConnsAsyncSuspended` in `server-status?auto`, sampled every "
+          "250 ms.\n")
+
+    # Targets for the project.
+    def target_rows(n):
+        r = runs.get(("dialup", n))
+        if not r or r.get("failed_to_start"):
+            return []
+        ng = runs.get(("nginx", n), {})
+        rows = []
+
+        def row(name, ok, got):
+            rows.append("| N=%d | %s | %s | %s |"
+                        % (n, name, "met" if ok else "**missed**", got))
+        row("complete 100 %", r["ok"] == n,
+            "%d of %d (%.2f %%)" % (r["ok"], n, 100.0 * r["ok"] / n))
+        if "threads_peak" in r:
+            row("<= 128 server threads", r["threads_peak"] <= 128,
+                "%d peak" % r["threads_peak"])
+        if n == 19000:
+            return rows
+        if "err_worst" in r:
+            row("worst rate error within +-2 %", abs(r["err_worst"]) <= 0.02,
+                "%+.2f %% worst, %+.2f %% mean"
+                % (r["err_worst"] * 100, r["err_mean"] * 100))
+        if r.get("gap_max") is not None:
+            row("largest gap between reads <= 250 ms", r["gap_max"] <= 250,
+                "%.0f ms (median probe %.0f ms)"
+                % (r["gap_max"], r["gap_p50"]))
+        if r.get("lat"):
+            row("timer lateness p99 <= 5 ms", r["lat"][1] <= 5.0,
+                "%.2f ms (p50 %.2f, max %.2f)"
+                % (r["lat"][1], r["lat"][0], r["lat"][2]))
+        if r.get("cpu_ms_mb") is not None and ng.get("cpu_ms_mb"):
+            row("CPU ms/MB <= nginx's", r["cpu_ms_mb"] <= ng["cpu_ms_mb"],
+                "%.1f vs nginx %.1f (x%.2f)"
+                % (r["cpu_ms_mb"], ng["cpu_ms_mb"],
+                   r["cpu_ms_mb"] / ng["cpu_ms_mb"]))
+        if (r.get("rss_per_conn_kb") is not None
+                and ng.get("rss_per_conn_kb")):
+            row("RSS/conn <= nginx's",
+                r["rss_per_conn_kb"] <= ng["rss_per_conn_kb"],
+                "%.1f KB vs nginx %.1f KB (x%.2f)"
+                % (r["rss_per_conn_kb"], ng["rss_per_conn_kb"],
+                   r["rss_per_conn_kb"] / ng["rss_per_conn_kb"]))
+        return rows
+    trows = target_rows(10000) + target_rows(19000)
+    if trows:
+        w("**Targets for httpd+mod_dialup**\n")
+        w("| N | target | | measured |")
+        w("|---:|---|---|---|")
+        out.extend(trows)
+        w("")
+
+    notes = []
+    for k in keys:
+        r = runs[k]
+        if r.get("log_errors"):
+            first = r["log_errors"][0]
+            notes.append("- %s N=%d: %d error-level lines in its error log, "
+                         "first: `%s`" % (SHORT.get(k[0], k[0]), k[1],
+                                          len(r["log_errors"]), first[:200]))
+        if r.get("status_errors"):
+            notes.append("- %s N=%d: %d server-status samples did not "
+                         "answer within 1 s" % (SHORT.get(k[0], k[0]), k[1],
+                                                r["status_errors"]))
+        if r.get("env", {}).get("load_before"):
+            pass
+    if notes:
+        w("**Notes from the logs**\n")
+        out.extend(notes)
+        w("")
+
+    made = plots(res, runs, rate, size, meta)
+    if made:
+        w("Plots: " + ", ".join("[`%s`](%s)" % (m, m) for m in made) + ".\n")
+        for m in made:
+            w("![%s](%s)\n" % (m, m))
+
+    text = "\n".join(out) + "\n"
+    with open(os.path.join(res, "results.md"), "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
