@@ -20,7 +20,7 @@
 # --enable-sanitizer) in DIR/tree, a copy of the project's sources in TOP,
 # so that TOP's own build (TOP/build/httpd) is left alone.  The copy takes
 # the files git knows or would add (tracked, and untracked but not
-# ignored), plus ./configure, with their times; its make is then
+# ignored) that exist, plus ./configure, with their times; its make is then
 # incremental like TOP's.  The httpd source is TOP's already-fetched
 # pristine tree (TOP/build/src/pristine), used read-only: nothing is
 # downloaded.  Prints the path of the installed apxs on its last line.
@@ -41,10 +41,13 @@ if [ -z "$pristine" ] || [ ! -f "$pristine/include/ap_release.h" ]; then
     exit 1
 fi
 
-# The sources, with their modification times (tar keeps them).
+# The sources, with their modification times (tar keeps them); a tracked
+# file deleted in the work tree is left out.
 (cd "$top" && { git ls-files -co --exclude-standard; \
                 [ -f configure ] && echo configure; } |
-    tar -cf - --files-from=-) | (cd "$tree" && tar -xf -)
+    while IFS= read -r f; do
+        if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\n' "$f"; fi
+    done | tar -cf - --files-from=-) | (cd "$tree" && tar -xf -)
 
 want="--enable-sanitizer --with-httpd-source=$pristine"
 have=$(cat "$dir/configure-args" 2>/dev/null || true)

@@ -25,7 +25,6 @@ when things happened.
 """
 
 import asyncio
-import random
 import re
 import socket
 import struct
@@ -354,10 +353,6 @@ async def exchange(port, raw, timeout=10.0):
     return b"".join(chunks), time.monotonic() - t0, timed_out
 
 
-def random_moments(n, span, rng):
-    return [rng.uniform(0, span) for _ in range(n)]
-
-
 def prober_main(argv):
     """python3 stress_client.py probe PORT PATH INTERVAL SECONDS
 
@@ -404,4 +399,4 @@ if __name__ == "__main__":
 
 
 __all__ = ["Conn", "Response", "open_conn", "open_many", "wait_all",
-           "probe", "exchange", "random_moments", "random"]
+           "probe", "exchange"]

@@ -146,7 +146,8 @@ ExtendedStatus On
 # One line per request: when it came (s.ms), the request line, status,
 # bytes sent, time taken (us), connection status (X aborted, + kept
 # alive, - closed), the process and thread that logged it.
-LogFormat "%h %{{%s}}t.%{{msec_frac}}t \"%r\" %>s %B %D %X %{{pid}}P %{{tid}}P" stress
+LogFormat "%h %{{%s}}t.%{{msec_frac}}t \"%r\" %>s %B %D %X %{{pid}}P \
+%{{tid}}P" stress
 CustomLog "{run}/logs/access_log" stress
 """
 
