@@ -8,9 +8,10 @@ use warnings FATAL => 'all';
 
 use Apache::Test ();
 use Apache::TestUtil qw(t_cmp);
+use SuspendTest qw(body_matches);
 
 use Exporter 'import';
-our @EXPORT = qw(content wire paced_ok unpaced_ok);
+our @EXPORT = qw(content wire paced_ok unpaced_ok served_ok);
 
 # The first $n bytes of the test data: numbered 29-byte lines, so a
 # misplaced byte shows where it came from.
@@ -57,6 +58,22 @@ sub unpaced_ok {
     Apache::Test::ok(t_cmp(defined $t && $t < $limit ? 1 : 0, 1,
                            sprintf "%s: not paced, %s s (limit %.1f s)",
                            $name, took($t), $limit));
+}
+
+# Response $r is a 200 with body $data, paced at $rate bit/s, or not paced
+# at all when $rate is 0 (at 160 kbit/s the test files would take a
+# second).  Two checks.
+sub served_ok {
+    my ($r, $name, $data, $rate) = @_;
+    Apache::Test::ok(t_cmp($r->{status} == 200
+                           && body_matches($r->{body}, $data, $name)
+                           ? 1 : 0, 1, "$name: 200, body exact"));
+    if ($rate) {
+        paced_ok($r, $name, $rate);
+    }
+    else {
+        unpaced_ok($r, $name, 0.4);
+    }
 }
 
 1;

@@ -50,16 +50,7 @@ for my $case (@cases) {
     my $r = raw_get($path, timeout => 15,
                     headers => [defined $modem ? ('X-Modem' => $modem) : ()]);
     $r->{conn}->disconnect if $r->{conn};
-    ok t_cmp($r->{status} == 200 && body_matches($r->{body}, $data, $name)
-             ? 1 : 0, 1, "$name: 200, body exact");
-
-    if ($rate) {
-        paced_ok($r, $name, $rate);
-    }
-    else {
-        # At 160 kbit/s it would take a second.
-        unpaced_ok($r, $name, 0.4);
-    }
+    served_ok($r, $name, $data, $rate);
 }
 
 for my $value ($bogus, '7') {
