@@ -96,22 +96,25 @@ int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec)
 
 apr_int64_t dialup_pace_due(const dialup_pace_t *p, apr_time_t now)
 {
-    apr_int64_t elapsed, secs, usecs;
+    apr_int64_t elapsed, secs, usecs, due;
 
     if (now <= p->start) {
         return 0;
     }
     /* bits_per_sec * elapsed / 8e6, split so that no product overflows:
-     * the rate is below 2^37 and usecs below 2^20; whole seconds times the
-     * rate are clamped (that many bytes are never sent anyway). */
+     * the rate is below 2^37 and usecs below 2^20.  Where whole seconds
+     * times the rate would pass 2^61, the result would pass
+     * DIALUP_BYTES_MAX anyway, so it saturates there; dialup_pace_time_of()
+     * agrees, so the two stay each other's inverse. */
     elapsed = now - p->start;
     secs = elapsed / USEC_PER_SEC;
     usecs = elapsed % USEC_PER_SEC;
     if (secs > 0 && p->bits_per_sec > APR_INT64_MAX / 4 / secs) {
-        return APR_INT64_MAX / 32;
+        return DIALUP_BYTES_MAX;
     }
-    return (secs * p->bits_per_sec
-            + usecs * p->bits_per_sec / USEC_PER_SEC) / 8;
+    due = (secs * p->bits_per_sec
+           + usecs * p->bits_per_sec / USEC_PER_SEC) / 8;
+    return (due > DIALUP_BYTES_MAX) ? DIALUP_BYTES_MAX : due;
 }
 
 apr_time_t dialup_pace_time_of(const dialup_pace_t *p, apr_int64_t n)
@@ -121,7 +124,7 @@ apr_time_t dialup_pace_time_of(const dialup_pace_t *p, apr_int64_t n)
     if (n <= 0) {
         return p->start;
     }
-    if (n > APR_INT64_MAX / 8) {
+    if (n > DIALUP_BYTES_MAX) {
         return APR_INT64_MAX;
     }
     /* The first time t with due(t) >= n: ceil(8n * 10^6 / rate), split as

@@ -50,6 +50,10 @@ const dialup_modem_t *dialup_modem_find(const char *name);
 #define DIALUP_RATE_MIN 8
 #define DIALUP_RATE_MAX APR_INT64_C(100000000000)
 
+/** Most bytes a schedule ever allows (2^58, about 2.9e17): far beyond any
+ * file, and small enough that the arithmetic below never overflows */
+#define DIALUP_BYTES_MAX (APR_INT64_MAX / 32)
+
 /**
  * Parse a rate in bits per second: digits with an optional k (1000) or
  * M (1000000) suffix, case-insensitive, e.g. "56000", "56k", "2M".
@@ -66,14 +70,16 @@ typedef struct dialup_pace_t {
 } dialup_pace_t;
 
 /**
- * How many bytes the schedule allows in all at time now (0 before start).
- * Absolute, so a late pulse catches up and the transfer never drifts.
+ * How many bytes the schedule allows in all at time now (0 before start,
+ * at most DIALUP_BYTES_MAX).  Absolute, so a late pulse catches up and the
+ * transfer never drifts.
  */
 apr_int64_t dialup_pace_due(const dialup_pace_t *p, apr_time_t now);
 
 /**
  * The time at which the schedule allows n bytes in all (start for n <= 0;
- * APR_INT64_MAX where that time is out of reach).
+ * APR_INT64_MAX where that time is out of reach, and for n above
+ * DIALUP_BYTES_MAX).
  */
 apr_time_t dialup_pace_time_of(const dialup_pace_t *p, apr_int64_t n);
 

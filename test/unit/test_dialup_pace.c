@@ -208,8 +208,22 @@ static void test_step_fast_rate(void)
     n = dialup_pace_step(&p, APR_INT64_MAX / 4, 0, T0 + MS(1), &wake);
     CHECK(n == DIALUP_RATE_MAX / 8 / 1000);
     CHECK(wake == T0 + MS(201));
-    CHECK(dialup_pace_due(&p, APR_INT64_MAX) == APR_INT64_MAX / 32);
-    CHECK(dialup_pace_time_of(&p, APR_INT64_MAX) > T0);
+    CHECK(dialup_pace_due(&p, APR_INT64_MAX) == DIALUP_BYTES_MAX);
+    CHECK(dialup_pace_time_of(&p, APR_INT64_MAX) == APR_INT64_MAX);
+}
+
+static void test_bytes_max(void)
+{
+    /* due() saturates at DIALUP_BYTES_MAX and time_of() agrees: the first
+     * instant with DIALUP_BYTES_MAX bytes due, never one past it. */
+    dialup_pace_t p = { DIALUP_RATE_MAX, MS(200), T0 };
+    apr_time_t t = dialup_pace_time_of(&p, DIALUP_BYTES_MAX);
+
+    CHECK(t > T0 && t < APR_INT64_MAX);
+    CHECK(dialup_pace_due(&p, t) == DIALUP_BYTES_MAX);
+    CHECK(dialup_pace_due(&p, t - 1) < DIALUP_BYTES_MAX);
+    CHECK(dialup_pace_due(&p, APR_INT64_MAX - 1) == DIALUP_BYTES_MAX);
+    CHECK(dialup_pace_time_of(&p, DIALUP_BYTES_MAX + 1) == APR_INT64_MAX);
 }
 
 static const struct {
@@ -219,6 +233,7 @@ static const struct {
     { "modem table", test_modem_table },
     { "rate parsing", test_parse_rate },
     { "bytes due", test_due },
+    { "bytes due saturate at DIALUP_BYTES_MAX", test_bytes_max },
     { "time of byte n", test_time_of },
     { "V.92 schedule, 70 KB in 10 s", test_step_schedule },
     { "late pulses catch up, no drift", test_step_late_pulses_catch_up },
