@@ -1,5 +1,6 @@
 # Helpers shared by t/modules/dialup*.t: the content of the generated test
-# files and the size of a response on the wire (what mod_dialup paces).
+# files, the size of a response on the wire (what mod_dialup paces), and
+# the server side's sockets of a port.
 
 package DialupTest;
 
@@ -11,7 +12,8 @@ use Apache::TestUtil qw(t_cmp);
 use SuspendTest qw(body_matches);
 
 use Exporter 'import';
-our @EXPORT = qw(content wire paced_ok unpaced_ok served_ok);
+our @EXPORT = qw(content wire paced_ok unpaced_ok served_ok
+                 server_sockets define_port);
 
 # The first $n bytes of the test data: numbered 29-byte lines, so a
 # misplaced byte shows where it came from.
@@ -74,6 +76,48 @@ sub served_ok {
     else {
         unpaced_ok($r, $name, 0.4);
     }
+}
+
+# The server side's TCP sockets on local port $port, from /proc/net/tcp:
+# { client port => { state => 'ESTABLISHED' or the hex code, tx => bytes
+# sent and not yet acknowledged } }.  A client port seen twice (an old
+# connection in TIME_WAIT) gives its ESTABLISHED socket.
+sub server_sockets {
+    my $port = shift;
+    my $hex = sprintf '%04X', $port;
+    my %s;
+    for my $file ('/proc/net/tcp', '/proc/net/tcp6') {
+        open my $fh, '<', $file or next;
+        <$fh>;
+        while (<$fh>) {
+            my (undef, $local, $remote, $st, $queues) = split;
+            next unless defined $queues && $local =~ /:$hex$/
+                && $remote =~ /:([0-9A-F]{4})$/;
+            my $peer = hex $1;
+            next if $s{$peer} && $s{$peer}{state} eq 'ESTABLISHED';
+            my ($tx) = $queues =~ /^([0-9A-F]+):/;
+            $s{$peer} = { state => $st eq '01' ? 'ESTABLISHED' : $st,
+                          tx => hex $tx };
+        }
+    }
+    return \%s;
+}
+
+# The port of a virtual host of ours: the value of "Define $name N" in the
+# generated t/conf/*.conf.  Our virtual hosts are written so that
+# Apache::Test leaves them alone (a "<VirtualHost module>" section gets a
+# Listen on 0.0.0.0): "Define NAME @NextAvailablePort@", "Listen
+# 127.0.0.1:${NAME}" and a lower-case "<virtualhost 127.0.0.1:${NAME}>".
+sub define_port {
+    my $name = shift;
+    my $dir = Apache::Test::vars('t_conf');
+    for my $conf (glob "$dir/*.conf") {
+        open my $fh, '<', $conf or next;
+        while (<$fh>) {
+            return $1 if /^\s*Define\s+\Q$name\E\s+(\d+)\s*$/;
+        }
+    }
+    die "no \"Define $name\" in $dir/*.conf\n";
 }
 
 1;

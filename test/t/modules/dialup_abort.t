@@ -41,7 +41,7 @@ my $docroot = Apache::Test::vars('documentroot');
 my $t_logs = Apache::Test::vars('t_logs');
 my $access_log = "$t_logs/access_log";
 my $error_log = "$t_logs/error_log";
-my $vport = Apache::Test::vars('mod_dialup_port');
+my $vport = define_port('DIALUP_VHOST_PORT');
 
 # 4 s at 80 kbit/s (dialup/abort/).
 my $size = 40_000;

@@ -20,7 +20,7 @@ use Apache::TestUtil;
 use SuspendTest;
 use DialupTest;
 
-my $vport = Apache::Test::vars('mod_dialup_port');
+my $vport = define_port('DIALUP_VHOST_PORT');
 
 # [name, path under /dialup/ ("vhost:" first: on the virtual host),
 # expected bit/s (0: not paced), size, .htaccess text], in this order.
