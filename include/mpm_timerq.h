@@ -48,7 +48,9 @@ typedef struct ap_timerq_t ap_timerq_t;
 /**
  * Create an empty timer queue.
  * @param pq Where to store the new queue
- * @param p Pool whose cleanup frees the queue
+ * @param p Pool the queue lives in, until the pool is cleared or destroyed;
+ *        the queue makes subpools of it, so it is subject to the same
+ *        serialization as the queue's functions
  * @return APR_SUCCESS or APR_ENOMEM
  */
 AP_DECLARE(apr_status_t) ap_timerq_create(ap_timerq_t **pq, apr_pool_t *p);

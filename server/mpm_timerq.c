@@ -24,8 +24,8 @@
 #include "mpm_timerq.h"
 
 #include "apr_general.h"
-
-#include <stdlib.h>
+#define APR_WANT_MEMFUNC
+#include "apr_want.h"
 
 /* The heap starts with room for this many timers and doubles from there. */
 #define TIMERQ_INITIAL_SIZE 64
@@ -43,18 +43,22 @@ struct ap_timerq_t {
     apr_size_t count;
     apr_size_t size;
     apr_uint64_t next_seq;
+    /* The array lives alone in a subpool of pool, so that growing it
+     * frees the old copy instead of leaving it in the pool. */
+    apr_pool_t *pool;
+    apr_pool_t *heap_pool;
 };
 
-/* Pool cleanup: the heap array comes from malloc() so that it can grow
- * with realloc() without leaking the old copies into the pool. */
-static apr_status_t timerq_cleanup(void *data)
+/* A subpool of q->pool with an array of size entries, or NULL. */
+static timerq_entry_t *timerq_alloc(ap_timerq_t *q, apr_size_t size,
+                                    apr_pool_t **heap_pool)
 {
-    ap_timerq_t *q = data;
-
-    free(q->heap);
-    q->heap = NULL;
-    q->count = q->size = 0;
-    return APR_SUCCESS;
+    if (size > (apr_size_t)-1 / sizeof(timerq_entry_t)
+        || apr_pool_create(heap_pool, q->pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    apr_pool_tag(*heap_pool, "timerq_heap");
+    return apr_palloc(*heap_pool, size * sizeof(timerq_entry_t));
 }
 
 /* Whether entry a must come out before entry b. */
@@ -71,12 +75,12 @@ AP_DECLARE(apr_status_t) ap_timerq_create(ap_timerq_t **pq, apr_pool_t *p)
 {
     ap_timerq_t *q = apr_pcalloc(p, sizeof(*q));
 
-    q->heap = malloc(TIMERQ_INITIAL_SIZE * sizeof(*q->heap));
+    q->pool = p;
+    q->heap = timerq_alloc(q, TIMERQ_INITIAL_SIZE, &q->heap_pool);
     if (q->heap == NULL) {
         return APR_ENOMEM;
     }
     q->size = TIMERQ_INITIAL_SIZE;
-    apr_pool_cleanup_register(p, q, timerq_cleanup, apr_pool_cleanup_null);
     *pq = q;
     return APR_SUCCESS;
 }
@@ -103,16 +107,16 @@ AP_DECLARE(apr_status_t) ap_timerq_add(ap_timerq_t *q, apr_time_t when,
 
     if (q->count == q->size) {
         apr_size_t size = q->size * 2;
+        apr_pool_t *heap_pool;
         timerq_entry_t *heap;
 
-        if (size < q->size
-            || size > (apr_size_t)-1 / sizeof(*heap)) {
-            return APR_ENOMEM;
-        }
-        heap = realloc(q->heap, size * sizeof(*heap));
+        heap = (size > q->size) ? timerq_alloc(q, size, &heap_pool) : NULL;
         if (heap == NULL) {
             return APR_ENOMEM;
         }
+        memcpy(heap, q->heap, q->count * sizeof(*heap));
+        apr_pool_destroy(q->heap_pool);
+        q->heap_pool = heap_pool;
         q->heap = heap;
         q->size = size;
     }
