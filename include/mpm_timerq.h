@@ -88,6 +88,31 @@ AP_DECLARE(apr_time_t) ap_timerq_next(const ap_timerq_t *q);
  */
 AP_DECLARE(apr_size_t) ap_timerq_count(const ap_timerq_t *q);
 
+/**
+ * How many more worker threads to wake for the timers waiting in a worker
+ * queue.  A worker that runs a timed callback takes the next queued timer
+ * before it sleeps again, so waking one worker per timer only costs
+ * context switches: enough are as many as can run at once.  Pure (no
+ * lock, no clock); the caller holds the worker queue's lock.
+ * @param queued Timers in the worker queue that no worker has taken yet
+ * @param awake Workers running timers or already woken to do so
+ * @param limit The most workers to keep running timers at once, >= 1
+ *        (see ap_timerq_runners_limit())
+ * @param stalled Whether no worker took a timer since the caller last
+ *        looked, though some were queued: the workers running timers may
+ *        be blocked in a callback, so one more is woken even at the limit
+ * @return The number of workers to wake, from 0 to queued
+ */
+AP_DECLARE(apr_uint32_t) ap_timerq_wakeups(apr_uint32_t queued,
+                                           apr_uint32_t awake,
+                                           apr_uint32_t limit, int stalled);
+
+/**
+ * The default limit for ap_timerq_wakeups(): the number of CPUs online
+ * (1 if the system does not tell).  Reads it from the system on each call.
+ */
+AP_DECLARE(apr_uint32_t) ap_timerq_runners_limit(void);
+
 #ifdef __cplusplus
 }
 #endif

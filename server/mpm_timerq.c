@@ -27,6 +27,10 @@
 #define APR_WANT_MEMFUNC
 #include "apr_want.h"
 
+#if APR_HAVE_UNISTD_H
+#include <unistd.h>             /* sysconf() */
+#endif
+
 /* The heap starts with room for this many timers and doubles from there. */
 #define TIMERQ_INITIAL_SIZE 64
 
@@ -186,4 +190,31 @@ AP_DECLARE(apr_time_t) ap_timerq_next(const ap_timerq_t *q)
 AP_DECLARE(apr_size_t) ap_timerq_count(const ap_timerq_t *q)
 {
     return q->count;
+}
+
+AP_DECLARE(apr_uint32_t) ap_timerq_wakeups(apr_uint32_t queued,
+                                           apr_uint32_t awake,
+                                           apr_uint32_t limit, int stalled)
+{
+    apr_uint32_t want = (queued < limit) ? queued : limit;
+
+    if (want > awake) {
+        return want - awake;
+    }
+    /* At (or past) the limit with no progress: add one worker, so that a
+     * callback that blocks delays the others by one listener pass, not
+     * until it returns. */
+    return (stalled && queued > 0) ? 1 : 0;
+}
+
+AP_DECLARE(apr_uint32_t) ap_timerq_runners_limit(void)
+{
+#if APR_HAVE_UNISTD_H && defined(_SC_NPROCESSORS_ONLN)
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (n > 1) {
+        return (n < 1024) ? (apr_uint32_t)n : 1024;
+    }
+#endif
+    return 1;
 }

@@ -178,3 +178,22 @@ apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
     *wake = next;
     return allowed;
 }
+
+apr_time_t dialup_pace_align(apr_time_t t, apr_interval_time_t grid)
+{
+    apr_time_t r;
+
+    if (grid <= 0) {
+        return t;
+    }
+    /* C89 leaves the sign of % with a negative operand to the compiler:
+     * round toward +infinity either way. */
+    r = t % grid;
+    if (r < 0) {
+        r += grid;
+    }
+    if (r == 0 || t > APR_INT64_MAX - (grid - r)) {
+        return t;
+    }
+    return t + (grid - r);
+}

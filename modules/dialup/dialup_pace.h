@@ -97,4 +97,12 @@ apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
                              apr_int64_t sent, apr_time_t now,
                              apr_time_t *wake);
 
+/**
+ * Round a wake-up time up to the next multiple of grid, so that the pulses
+ * of many transfers fall on the same instants and the MPM fires their
+ * timers in batches.  Never earlier than t; t itself if grid <= 0 or if
+ * rounding would overflow.
+ */
+apr_time_t dialup_pace_align(apr_time_t t, apr_interval_time_t grid);
+
 #endif /* DIALUP_PACE_H */

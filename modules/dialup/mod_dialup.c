@@ -63,6 +63,14 @@ module AP_MODULE_DECLARE_DATA dialup_module;
  * of timers and writes per second low. */
 #define DIALUP_PULSE_INTERVAL apr_time_from_msec(200)
 
+/* Suspended pulses wake on multiples of this (rounded up, never early):
+ * the pulses of thousands of downloads then share a few instants, and the
+ * MPM fires their timers in batches, with one listener wake-up and a few
+ * worker wake-ups each, instead of one of each per pulse.  Bytes follow
+ * the absolute schedule all the same: a pulse up to 5 ms late sends what
+ * became due meanwhile. */
+#define DIALUP_PULSE_GRID apr_time_from_msec(5)
+
 /* How soon to look again at a client that does not read (its data is
  * still in the core output filter): after 50 ms, then twice as long each
  * time it still does not read, up to a second, so that thousands of
@@ -570,6 +578,11 @@ static void dialup_pulse_callback(void *baton)
     now = apr_time_now();
     how = dialup_pulse(ctx, now, 0, &wake);
     if (how == DIALUP_MORE) {
+        /* The MPM counts the delay from its own read of the clock: read
+         * it again here, after the send, so that the deadlines of one
+         * grid instant stay within microseconds of it and fire together. */
+        wake = dialup_pace_align(wake, DIALUP_PULSE_GRID);
+        now = apr_time_now();
         rv = ap_mpm_register_timed_callback(wake > now ? wake - now : 0,
                                             dialup_pulse_callback, ctx);
         if (rv == APR_SUCCESS) {
@@ -719,7 +732,8 @@ static int dialup_handler(request_rec *r)
     if (dialup_can_suspend(r)) {
         apr_status_t rv;
 
-        rv = ap_mpm_register_timed_callback(ctx->pace.pulse,
+        wake = dialup_pace_align(now + ctx->pace.pulse, DIALUP_PULSE_GRID);
+        rv = ap_mpm_register_timed_callback(wake - now,
                                             dialup_pulse_callback, ctx);
         if (rv == APR_SUCCESS) {
             return SUSPENDED;

@@ -226,6 +226,48 @@ static void test_bytes_max(void)
     CHECK(dialup_pace_time_of(&p, DIALUP_BYTES_MAX + 1) == APR_INT64_MAX);
 }
 
+static void test_align(void)
+{
+    CHECK(dialup_pace_align(T0, MS(5)) == T0);
+    CHECK(dialup_pace_align(T0 + 1, MS(5)) == T0 + MS(5));
+    CHECK(dialup_pace_align(T0 + MS(5) - 1, MS(5)) == T0 + MS(5));
+    CHECK(dialup_pace_align(T0 + MS(5), MS(5)) == T0 + MS(5));
+    CHECK(dialup_pace_align(T0 + 1234, 0) == T0 + 1234);
+    CHECK(dialup_pace_align(T0 + 1234, -5) == T0 + 1234);
+    CHECK(dialup_pace_align(-1, MS(5)) == 0);
+    CHECK(dialup_pace_align(-MS(5) - 1, MS(5)) == -MS(5));
+    /* no overflow: left as is where rounding up would not fit */
+    CHECK(dialup_pace_align(APR_INT64_MAX, MS(5)) == APR_INT64_MAX);
+    CHECK(dialup_pace_align(APR_INT64_MAX - 1, MS(5)) >= APR_INT64_MAX - 1);
+}
+
+static void test_step_aligned_schedule(void)
+{
+    /* Pulses woken on a 5 ms grid: later, never earlier, and still the
+     * whole file on the absolute schedule, ending within one grid step. */
+    dialup_pace_t p = { 56000, MS(200), T0 + 1234 };
+    apr_time_t now = p.start, wake = 0;
+    apr_int64_t sent = 0;
+    int ok = 1;
+
+    for (;;) {
+        apr_time_t aligned;
+
+        sent += dialup_pace_step(&p, 70000, sent, now, &wake);
+        if (!wake) {
+            break;
+        }
+        aligned = dialup_pace_align(wake, MS(5));
+        if (aligned < wake || aligned - wake >= MS(5) || aligned % MS(5)) {
+            ok = 0;
+        }
+        now = aligned;
+    }
+    CHECK(ok);
+    CHECK(sent == 70000);
+    CHECK(now >= p.start + MS(10000) && now < p.start + MS(10000) + MS(5));
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -240,6 +282,8 @@ static const struct {
     { "before start, done, overdue", test_step_before_start_and_done },
     { "slow rates", test_step_slow_rate },
     { "fast rates, no overflow", test_step_fast_rate },
+    { "wake times aligned to a grid", test_align },
+    { "aligned pulses keep the schedule", test_step_aligned_schedule },
 };
 
 int main(void)

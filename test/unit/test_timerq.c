@@ -248,6 +248,26 @@ static void test_pool_cleanup(apr_pool_t *p)
 
 typedef void (*test_fn_t)(apr_pool_t *p);
 
+static void test_wakeups(apr_pool_t *p)
+{
+    (void)p;
+    /* nothing queued, nobody woken */
+    CHECK(ap_timerq_wakeups(0, 0, 2, 0) == 0);
+    CHECK(ap_timerq_wakeups(0, 0, 2, 1) == 0);
+    /* one per timer up to the limit, minus those awake */
+    CHECK(ap_timerq_wakeups(1, 0, 2, 0) == 1);
+    CHECK(ap_timerq_wakeups(60, 0, 2, 0) == 2);
+    CHECK(ap_timerq_wakeups(60, 1, 2, 0) == 1);
+    CHECK(ap_timerq_wakeups(60, 2, 2, 0) == 0);
+    CHECK(ap_timerq_wakeups(1, 1, 2, 0) == 0);
+    CHECK(ap_timerq_wakeups(60, 5, 2, 0) == 0);
+    /* stalled: one more even past the limit */
+    CHECK(ap_timerq_wakeups(60, 2, 2, 1) == 1);
+    CHECK(ap_timerq_wakeups(60, 0, 2, 1) == 2);
+    CHECK(ap_timerq_wakeups(3, 0, 1, 0) == 1);
+    CHECK(ap_timerq_runners_limit() >= 1);
+}
+
 static const struct {
     const char *name;
     test_fn_t fn;
@@ -263,6 +283,7 @@ static const struct {
     { "deadline arithmetic clamps", test_deadline },
     { "far and zero deadlines", test_far_and_zero_deadlines },
     { "pool cleanup frees", test_pool_cleanup },
+    { "workers woken for queued timers", test_wakeups },
 };
 
 int main(void)
