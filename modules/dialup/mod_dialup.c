@@ -55,6 +55,12 @@
 #if APR_HAVE_UNISTD_H
 #include <unistd.h>             /* getpid() */
 #endif
+#if defined(__linux__)
+#include <stddef.h>             /* offsetof() */
+#include <sys/socket.h>         /* getsockopt() */
+#include <netinet/in.h>         /* IPPROTO_TCP */
+#include <netinet/tcp.h>        /* TCP_INFO */
+#endif
 
 module AP_MODULE_DECLARE_DATA dialup_module;
 
@@ -671,6 +677,48 @@ static int dialup_is_default_handler(request_rec *r)
 }
 
 /*
+ * When the request reached the server, for the start of its schedule: the
+ * time a request spent queued in the server (the kernel's accept queue, the
+ * MPM's queue of new connections) is then not added to its download, and
+ * the first pulse carries what is already due.  A client never gets more
+ * than the modem would have carried since its request arrived.
+ *
+ * Linux says when the last bytes came in on the socket (TCP_INFO), which
+ * is the end of the request even for a client that sends it slowly.  A
+ * later request on a keep-alive connection starts no earlier than the
+ * server began to read it (r->request_time), which is after the response
+ * before it: pipelined requests arrive together, but the line was busy
+ * until then.  Elsewhere, and for secondary connections such as HTTP/2
+ * streams, the schedule starts now.  Never earlier than one Timeout ago.
+ */
+static apr_time_t dialup_request_arrival(request_rec *r, int first,
+                                         apr_time_t now)
+{
+    apr_time_t arrival = now;
+#if defined(__linux__) && defined(TCP_INFO)
+    apr_socket_t *sock = r->connection->master
+                         ? NULL : ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd;
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+
+    if (sock && apr_os_sock_get(&fd, sock) == APR_SUCCESS
+        && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0
+        && len >= offsetof(struct tcp_info, tcpi_last_data_recv)
+                  + sizeof(ti.tcpi_last_data_recv)) {
+        arrival = now - apr_time_from_msec((apr_time_t)ti.tcpi_last_data_recv);
+        if (!first && arrival < r->request_time) {
+            arrival = r->request_time;
+        }
+    }
+#endif
+    if (arrival < now - r->server->timeout) {
+        arrival = now - r->server->timeout;
+    }
+    return arrival;
+}
+
+/*
  * Content handler.  Runs on a worker thread; on the asynchronous path it
  * holds r->invoke_mtx (ap_process_async_request()).  Serves GETs of files
  * that no other handler claimed, where a modem is configured.
@@ -682,7 +730,7 @@ static int dialup_handler(request_rec *r)
     apr_int64_t bits;
     apr_time_t now, wake = 0;
     dialup_pulse_e how;
-    int status;
+    int status, first;
 
     if (r->method_number != M_GET || r->header_only
         || r->finfo.filetype != APR_REG || !dialup_is_default_handler(r)) {
@@ -696,6 +744,9 @@ static int dialup_handler(request_rec *r)
     if (bits == 0) {
         return DECLINED;
     }
+
+    /* Before the core sends the headers, which count this request. */
+    first = (r->connection->keepalives == 0);
 
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->r = r;
@@ -718,7 +769,7 @@ static int dialup_handler(request_rec *r)
     }
 
     now = apr_time_now();
-    ctx->pace.start = now;
+    ctx->pace.start = dialup_request_arrival(r, first, now);
     ctx->progress = now;
     apr_pool_cleanup_register(r->pool, ctx, dialup_req_cleanup,
                               apr_pool_cleanup_null);
@@ -732,7 +783,10 @@ static int dialup_handler(request_rec *r)
     if (dialup_can_suspend(r)) {
         apr_status_t rv;
 
-        wake = dialup_pace_align(now + ctx->pace.pulse, DIALUP_PULSE_GRID);
+        /* One interval after the start, or at once when the request came
+         * in longer ago than that. */
+        wake = ctx->pace.start + ctx->pace.pulse;
+        wake = dialup_pace_align(wake > now ? wake : now, DIALUP_PULSE_GRID);
         rv = ap_mpm_register_timed_callback(wake - now,
                                             dialup_pulse_callback, ctx);
         if (rv == APR_SUCCESS) {

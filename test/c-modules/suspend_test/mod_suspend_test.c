@@ -16,7 +16,7 @@
  * (test/t/apache/suspend*.t).  It is built and loaded by Apache::Test;
  * it is never installed.
  *
- * GET /suspend?steps=N&delay=MS&size=BYTES[&mode=M][&info=1][&cl=0]
+ * GET /suspend?steps=N&delay=MS&size=BYTES[&mode=M][&info=1][&cl=0][&sync=1]
  *
  *   Sends N chunks of BYTES bytes, one chunk every MS milliseconds; the
  *   first chunk leaves after one delay, so a request takes max(N, 1)
@@ -47,6 +47,8 @@
  *                     sync mode).  The same text is put in the environment
  *                     variable SUSPEND_TEST for the access log.
  *   cl=0              no Content-Length: HTTP/1.1 clients get chunked.
+ *   sync=1            serve on the handler thread, sleeping, even where the
+ *                     MPM could suspend: the request holds its worker.
  *
  * GET /connid
  *
@@ -492,6 +494,7 @@ static int suspend_test_handler(request_rec *r)
     suspend_test_ctx_t *ctx;
     apr_table_t *args;
     apr_int64_t steps = 3, delay_ms = 100, size = 64, info = 0, cl = 1;
+    apr_int64_t sync = 0;
     const char *mode;
     apr_off_t length;
 
@@ -515,7 +518,8 @@ static int suspend_test_handler(request_rec *r)
         || suspend_test_int_arg(args, "size", 0, SUSPEND_TEST_MAX_SIZE,
                                 &size)
         || suspend_test_int_arg(args, "info", 0, 1, &info)
-        || suspend_test_int_arg(args, "cl", 0, 1, &cl)) {
+        || suspend_test_int_arg(args, "cl", 0, 1, &cl)
+        || suspend_test_int_arg(args, "sync", 0, 1, &sync)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       SUSPEND_TEST_LOGNO(07) "bad query string '%s'",
                       r->args);
@@ -545,7 +549,7 @@ static int suspend_test_handler(request_rec *r)
     ctx->info = (int)info;
     ctx->buf = apr_palloc(r->pool, ctx->size + 1);
     ctx->bb = apr_brigade_create(r->pool, ctx->c->bucket_alloc);
-    ctx->async = suspend_test_can_suspend(r);
+    ctx->async = !sync && suspend_test_can_suspend(r);
 
     ap_set_content_type(r, "text/plain");
     /* err_headers_out: kept on the error response of error-first too. */

@@ -1,0 +1,132 @@
+# Where a paced download's schedule starts: when its request arrived, not
+# when a worker got to it.  Each download here is a 20,000-byte file at
+# 160 kbit/s (20,000 bytes a second), about one second with its headers.
+#
+# - Slow request: the client sends the request line, waits a second, then
+#   ends the request.  The download still takes its second after the end
+#   of the request (the server began reading it a second before).
+# - Pipelined: two requests in one write.  The second download starts when
+#   the first one ends, so both take two seconds in all, not one.
+# - Queued (event and worker, whose 20 threads the test can fill): 20
+#   requests to mod_suspend_test hold every worker for 1.5 s, then a paced
+#   request arrives and waits for a worker, longer than its download
+#   takes.  Its download makes up for the wait: the whole body is due when
+#   a worker gets to it, and comes right after the headers, instead of a
+#   second later.  Skipped under prefork, whose children start one by
+#   one.
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+
+use Apache::Test;
+use Apache::TestUtil;
+use SuspendTest;
+use DialupTest;
+use Time::HiRes qw(time sleep);
+
+my $queued = mpm() ne 'prefork';
+my $rate = 160_000;
+my $size = 20_000;
+my $path = '/dialup/rate/arrival.bin';
+
+plan tests => 6 + ($queued ? 3 : 0), need_module('dialup');
+
+my $docroot = Apache::Test::vars('documentroot');
+my $data = content($size);
+t_write_file("$docroot$path", $data);
+
+sub ideal {
+    my $r = shift;
+    return wire($r) * 8 / $rate;
+}
+
+# --- a request sent slowly ---------------------------------------------------
+
+{
+    my $c = SuspendTest::Conn->new;
+    my $text = $c->request_text('GET', $path,
+                                headers => [Connection => 'close']);
+    my $cut = index($text, "\r\n") + 2;     # the request line alone
+    $c->send_raw(substr $text, 0, $cut);
+    sleep 1;
+    $c->send_raw(substr $text, $cut);       # t_sent: the end of the request
+    my $r = $c->read_response(timeout => 10);
+    ok t_cmp($r->{status} == 200 && $r->{complete}
+             && body_matches($r->{body}, $data, 'slow request') ? 1 : 0, 1,
+             'slow request: 200, body exact');
+    paced_ok($r, 'slow request, timed from its end', $rate);
+}
+
+# --- two pipelined requests ------------------------------------------------
+
+{
+    my $c = SuspendTest::Conn->new;
+    $c->send_raw($c->request_text('GET', $path)
+                 . $c->request_text('GET', $path,
+                                    headers => [Connection => 'close']));
+    my $t0 = $c->{t_sent};
+    my $r1 = $c->read_response(timeout => 10);
+    my $r2 = $c->read_response(timeout => 10);
+    my $all = time - $t0;
+    for ([$r1, 'first'], [$r2, 'second']) {
+        my ($r, $name) = @$_;
+        ok t_cmp($r->{status} == 200 && $r->{complete}
+                 && body_matches($r->{body}, $data, $name) ? 1 : 0, 1,
+                 "pipelined, $name: 200, body exact");
+    }
+    my $ideal = $r1->{status} && $r2->{status} ? ideal($r1) + ideal($r2)
+                                                : 2;
+    ok t_cmp($all >= 0.8 * $ideal ? 1 : 0, 1,
+             sprintf 'pipelined: the second starts after the first, '
+             . '%.2f s for both (at least %.2f s)', $all, 0.8 * $ideal);
+    ok t_cmp($all <= 1.5 * $ideal + 0.5 ? 1 : 0, 1,
+             sprintf 'pipelined: both within %.2f s (%.2f s)',
+             1.5 * $ideal + 0.5, $all);
+}
+
+# --- a request that waits for a worker -------------------------------------
+
+if ($queued) {
+    my $hold = 1.5;
+    my $workers = 20;                   # t/conf/httpd.conf.in
+    my @holds = map {
+        my $c = SuspendTest::Conn->new;
+        $c->send_request('GET', suspend_url(steps => 1, size => 1,
+                                            delay => $hold * 1000,
+                                            sync => 1),
+                         headers => [Connection => 'close']);
+        $c;
+    } 1 .. $workers;
+    my $t_hold = time;
+    sleep 0.3;
+
+    my $c = SuspendTest::Conn->new;
+    $c->send_request('GET', $path, headers => [Connection => 'close']);
+    my $held = $t_hold + $hold - $c->{t_sent};   # its wait for a worker
+    my $r = $c->read_response(timeout => 15);
+    my @h = map { $_->read_response(timeout => 10) } @holds;
+
+    ok t_cmp(scalar(grep { $_->{status} == 200 && $_->{complete} } @h),
+             $workers, "the $workers requests that held the workers");
+    ok t_cmp($r->{status} == 200 && $r->{complete}
+             && body_matches($r->{body}, $data, 'queued') ? 1 : 0, 1,
+             'queued: 200, body exact');
+    # It waited longer than its download takes, so all of it was due when
+    # a worker got to it: the headers come late, the body right after
+    # them.  Not made up for, the body would take its whole second after
+    # the headers.
+    my $ideal = $r->{status} ? ideal($r) : 1;
+    my $wait = $r->{t_headers};
+    my $body = defined $wait && defined $r->{elapsed}
+               ? $r->{elapsed} - $wait : undef;
+    t_debug(sprintf 'workers held for %.2f s after the request', $held);
+    ok t_cmp(defined $body && $wait >= 0.8 * $ideal
+             && $body < 0.5 * $ideal ? 1 : 0, 1,
+             sprintf 'queued: headers after %.2f s (at least %.2f s), then '
+             . 'the body in %.2f s (less than %.2f s, %.2f s if the wait '
+             . 'were added)', $wait // -1, 0.8 * $ideal, $body // -1,
+             0.5 * $ideal, $ideal);
+}
