@@ -440,8 +440,12 @@ def main():
       "layout capped at 400 threads (16 x 25)."
       % (meta.get("apache2", "?"),
          read_env(os.path.join(res, "meta.env")).get("apache_cap", "?")))
-    w("- All: `EnableSendfile On` (apache), no access log, "
-      "`ExtendedStatus Off`; clients send `Connection: close`.\n")
+    nice = read_env(os.path.join(res, "meta.env")).get("client_nice")
+    w("- All: `EnableSendfile On` and `AllowOverride None` (apache), no "
+      "access log, `ExtendedStatus Off`; clients send "
+      "`Connection: close`%s.\n"
+      % ("" if nice is None else
+         ", and run at niceness %s (the servers at 0)" % nice))
 
     w("**Delivery**\n")
     w("| server | N | threads cfg | done | failed | first byte p50 / max (s) "
