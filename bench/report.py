@@ -438,9 +438,8 @@ def main():
       "(500-thread children, at most %s threads in all: half of "
       "kernel.pid_max, which the machine shares), and Debian's usual "
       "layout capped at 400 threads (16 x 25)."
-      % (meta.get("apache2", "?"),
-         read_env(os.path.join(res, "meta.env")).get("apache_cap", "?")))
-    nice = read_env(os.path.join(res, "meta.env")).get("client_nice")
+      % (meta.get("apache2", "?"), meta.get("apache_cap", "?")))
+    nice = meta.get("client_nice")
     w("- All: `EnableSendfile On` and `AllowOverride None` (apache), no "
       "access log, `ExtendedStatus Off`; clients send "
       "`Connection: close`%s.\n"
