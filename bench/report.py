@@ -403,6 +403,10 @@ def plots(res, runs, rate, size, meta):
 
 
 def main():
+    if len(sys.argv) != 2 or not os.path.isfile(
+            os.path.join(sys.argv[1], "meta.env")):
+        sys.stderr.write(__doc__)
+        sys.exit(2)
     res = sys.argv[1]
     meta = read_env(os.path.join(res, "meta.env"))
     rate = int(meta.get("rate", 7000))
