@@ -197,3 +197,14 @@ apr_time_t dialup_pace_align(apr_time_t t, apr_interval_time_t grid)
     }
     return t + (grid - r);
 }
+
+apr_int64_t dialup_pace_backlog_max(const dialup_pace_t *p)
+{
+    apr_int64_t second = p->bits_per_sec / 8;
+    apr_int64_t pulse = dialup_pace_due(p, p->start + p->pulse);
+
+    if (second < pulse) {
+        second = pulse;
+    }
+    return (second > DIALUP_BACKLOG_MIN) ? second : DIALUP_BACKLOG_MIN;
+}

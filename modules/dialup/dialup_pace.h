@@ -105,4 +105,19 @@ apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
  */
 apr_time_t dialup_pace_align(apr_time_t t, apr_interval_time_t grid);
 
+/** The least a connection may keep queued in the kernel (16 KB): a few TCP
+ * segments, so that a slow modem still fills a window */
+#define DIALUP_BACKLOG_MIN 16384
+
+/**
+ * How many bytes sent but not yet taken by the client (queued in the
+ * kernel's socket buffer) the schedule tolerates before it holds further
+ * pulses: one second of the rate, at least one pulse's worth and at least
+ * DIALUP_BACKLOG_MIN.  Beyond it the client is not keeping up, and the
+ * time it stays beyond is the stall that Timeout bounds; below it, kernel
+ * memory per connection stays bounded whatever the socket buffers
+ * autotune to.
+ */
+apr_int64_t dialup_pace_backlog_max(const dialup_pace_t *p);
+
 #endif /* DIALUP_PACE_H */

@@ -60,6 +60,8 @@
 #include <sys/socket.h>         /* getsockopt() */
 #include <netinet/in.h>         /* IPPROTO_TCP */
 #include <netinet/tcp.h>        /* TCP_INFO */
+#include <sys/ioctl.h>          /* ioctl() */
+#include <linux/sockios.h>      /* SIOCOUTQ */
 #endif
 
 module AP_MODULE_DECLARE_DATA dialup_module;
@@ -91,6 +93,10 @@ module AP_MODULE_DECLARE_DATA dialup_module;
 /* The environment variable that chooses the modem for one request. */
 #define DIALUP_ENV_NAME "dialup-modem"
 
+/* The lowest rate that the variable may choose unless DialupMinRate says
+ * otherwise: the slowest modem of the table (V.21). */
+#define DIALUP_MIN_RATE_DEFAULT 300
+
 #define DIALUP_UNSET (-1)
 
 typedef struct dialup_dir_conf_t {
@@ -98,6 +104,9 @@ typedef struct dialup_dir_conf_t {
     apr_int64_t bits_per_sec;
     /* modem name or rate as configured, for server-status */
     const char *modem;
+    /* the lowest rate the dialup-modem variable may choose (bit/s),
+     * DIALUP_UNSET inherits */
+    apr_int64_t min_rate;
 } dialup_dir_conf_t;
 
 /* What a pulse decided. */
@@ -128,6 +137,11 @@ struct dialup_req_t {
     apr_time_t progress;
     /* how long the last wait for a stalled client was, 0 if not stalled */
     apr_interval_time_t stall_wait;
+    /* the socket, to ask the kernel how much it still queues for the
+     * client (-1 where it cannot be asked, e.g. HTTP/2 streams), and how
+     * much it may queue (dialup_pace_backlog_max()) */
+    int fd;
+    apr_int64_t backlog_max;
     const char *modem;
     /* the filter holds back only while the handler runs the core's */
     int holding;
@@ -146,8 +160,20 @@ static int dialup_active_count;
 /* Whether this MPM answers AP_MPMQ_CAN_SUSPEND (set in post_config). */
 static int dialup_mpm_can_suspend;
 
-/* Whether any section turns pacing on (set while reading the config). */
+/* Whether any section of the main configuration turns pacing on (set
+ * while the parent reads it; .htaccess files, which worker threads read
+ * at request time, leave it alone). */
 static int dialup_configured;
+
+/* Note that the configuration turns pacing on.  Only while the server
+ * reads its configuration, in one thread: never from .htaccess files. */
+static void dialup_note_configured(apr_int64_t bits_per_sec)
+{
+    if (bits_per_sec > 0
+        && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_RUN_MPM) {
+        dialup_configured = 1;
+    }
+}
 
 static ap_filter_rec_t *dialup_pace_filter_handle;
 
@@ -160,6 +186,7 @@ static void *dialup_create_dir_config(apr_pool_t *p, char *dir)
     dialup_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->bits_per_sec = DIALUP_UNSET;
+    conf->min_rate = DIALUP_UNSET;
     return conf;
 }
 
@@ -177,6 +204,8 @@ static void *dialup_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
         conf->bits_per_sec = base->bits_per_sec;
         conf->modem = base->modem;
     }
+    conf->min_rate = (add->min_rate != DIALUP_UNSET) ? add->min_rate
+                                                     : base->min_rate;
     return conf;
 }
 
@@ -231,7 +260,7 @@ static const char *dialup_set_modem_standard(cmd_parms *cmd, void *dconf,
     }
     conf->modem = dialup_modem_find(arg) ? dialup_modem_find(arg)->name
                                          : "off";
-    dialup_configured |= conf->bits_per_sec > 0;
+    dialup_note_configured(conf->bits_per_sec);
     return NULL;
 }
 
@@ -251,7 +280,27 @@ static const char *dialup_set_rate(cmd_parms *cmd, void *dconf,
     conf->modem = conf->bits_per_sec ? apr_pstrcat(cmd->pool, arg, "bit/s",
                                                    NULL)
                                      : "off";
-    dialup_configured |= conf->bits_per_sec > 0;
+    dialup_note_configured(conf->bits_per_sec);
+    return NULL;
+}
+
+/* DialupMinRate NAME|BITS[k|M] (server config, directory, .htaccess) */
+static const char *dialup_set_min_rate(cmd_parms *cmd, void *dconf,
+                                       const char *arg)
+{
+    dialup_dir_conf_t *conf = dconf;
+
+    if (dialup_resolve(arg, 1, 1, &conf->min_rate) != 0
+        || conf->min_rate == 0) {
+        conf->min_rate = DIALUP_UNSET;
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither a modem "
+                            "standard (%s) nor a rate in bits per second "
+                            "from %d to %" APR_INT64_T_FMT " (digits with "
+                            "an optional k or M suffix, e.g. 2400, 56k)",
+                            cmd->cmd->name, arg,
+                            dialup_modem_names(cmd->pool),
+                            DIALUP_RATE_MIN, DIALUP_RATE_MAX);
+    }
     return NULL;
 }
 
@@ -377,6 +426,71 @@ static apr_status_t dialup_pace_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 }
 
 /*
+ * The end of a pulse: an empty metadata bucket that follows the pulse's
+ * data to the core output filter, which drops it.  Connection filters
+ * that keep small data back to write it later together with more (mod_ssl's
+ * coalescing filter holds up to 8 KB for the next TLS record) pass on what
+ * they hold when a metadata bucket follows it, as they do for a FLUSH; but
+ * unlike a FLUSH, it does not make the core output filter write with
+ * blocking.  Without it, pulses over TLS would leave in 8 KB bursts.
+ */
+static apr_status_t dialup_boundary_read(apr_bucket *e, const char **str,
+                                         apr_size_t *len,
+                                         apr_read_type_e block)
+{
+    *str = NULL;
+    *len = 0;
+    return APR_SUCCESS;
+}
+
+static const apr_bucket_type_t dialup_bucket_type_boundary = {
+    "DIALUP_PULSE_END", 5, APR_BUCKET_METADATA,
+    apr_bucket_destroy_noop,
+    dialup_boundary_read,
+    apr_bucket_setaside_noop,
+    apr_bucket_split_notimpl,
+    apr_bucket_simple_copy
+};
+
+/* A new pulse-end bucket.  Any thread; allocates from list. */
+static apr_bucket *dialup_boundary_create(apr_bucket_alloc_t *list)
+{
+    apr_bucket *e = apr_bucket_alloc(sizeof(*e), list);
+
+    APR_BUCKET_INIT(e);
+    e->free = apr_bucket_free;
+    e->list = list;
+    e->type = &dialup_bucket_type_boundary;
+    e->length = 0;
+    e->start = 0;
+    e->data = NULL;
+    return e;
+}
+
+/*
+ * Whether the kernel still queues more for the client than the schedule
+ * tolerates (dialup_pace_backlog_max()): data sent but not yet
+ * acknowledged by the client, which the socket buffer holds however large
+ * it has grown (on loopback the kernel lets a send buffer grow to several
+ * megabytes, which would hide a client that stopped reading for minutes).
+ * Only Linux says (SIOCOUTQ); elsewhere the handler caps the socket's send
+ * buffer instead.  Same threads as dialup_pulse().
+ */
+static int dialup_backlogged(dialup_req_t *ctx)
+{
+#if defined(__linux__) && defined(SIOCOUTQ)
+    int queued = 0;
+
+    if (ctx->fd < 0 || ioctl(ctx->fd, SIOCOUTQ, &queued) != 0) {
+        return 0;
+    }
+    return (apr_int64_t)queued > ctx->backlog_max;
+#else
+    return 0;
+#endif
+}
+
+/*
  * Let the core output filter write what it holds, without blocking, the
  * way the event MPM does in write completion.  Only for connections on the
  * asynchronous path, whose last output filter is the core's.
@@ -417,6 +531,11 @@ static apr_status_t dialup_send(dialup_req_t *ctx, apr_int64_t n, int final,
         APR_BRIGADE_INSERT_TAIL(ctx->bb,
                                 apr_bucket_flush_create(c->bucket_alloc));
     }
+    else if (!final) {
+        /* (the last pulse ends with the EOS, which does the same) */
+        APR_BRIGADE_INSERT_TAIL(ctx->bb,
+                                dialup_boundary_create(c->bucket_alloc));
+    }
     rv = ap_pass_brigade(ctx->f->next, ctx->bb);
     apr_brigade_cleanup(ctx->bb);
     tmp = ctx->bb;
@@ -453,11 +572,40 @@ static apr_time_t dialup_stall_recheck(dialup_req_t *ctx, apr_time_t now)
 }
 
 /*
+ * A pulse found the client behind: data still in the core output filter,
+ * or more queued in the kernel than dialup_pace_backlog_max().  Returns
+ * DIALUP_ABORTED (and marks the connection aborted) once that has lasted
+ * Timeout since the client last kept up, else DIALUP_MORE with *wake set
+ * to when to look again.  Same threads as dialup_pulse().
+ */
+static dialup_pulse_e dialup_stalled(dialup_req_t *ctx, apr_time_t now,
+                                     apr_time_t *wake)
+{
+    request_rec *r = ctx->r;
+
+    if (now - ctx->progress > r->server->timeout) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(19101)
+                      "dialup: client took no data for %" APR_TIME_T_FMT
+                      " s, closing after %" APR_INT64_T_FMT " of %"
+                      APR_INT64_T_FMT " bytes",
+                      apr_time_sec(r->server->timeout),
+                      ctx->sent, ctx->total);
+        r->connection->aborted = 1;
+        return DIALUP_ABORTED;
+    }
+    *wake = dialup_stall_recheck(ctx, now);
+    return DIALUP_MORE;
+}
+
+/*
  * Send what the schedule allows now.  Runs on the handler's thread, or on
  * a timed-callback thread holding r->invoke_mtx.  With blocking set (no
  * suspension), the data is flushed and the thread waits for the client up
  * to Timeout; otherwise nothing here blocks, and data the client has not
- * taken yet stays in the core output filter until a later pulse.
+ * taken yet stays in the core output filter until a later pulse.  Either
+ * way, no more is sent while the kernel queues more than about a second
+ * of the schedule for the client (dialup_backlogged()), and a client that
+ * stays behind for Timeout is closed.
  * Returns DIALUP_MORE with *wake set, DIALUP_DONE or DIALUP_ABORTED.
  */
 static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
@@ -478,23 +626,12 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
         if (rv != APR_SUCCESS || c->aborted) {
             return DIALUP_ABORTED;
         }
-        if (c->data_in_output_filters) {
-            if (now - ctx->progress > r->server->timeout) {
-                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(19101)
-                              "dialup: client took no data for %" APR_TIME_T_FMT
-                              " s, closing after %" APR_INT64_T_FMT " of %"
-                              APR_INT64_T_FMT " bytes",
-                              apr_time_sec(r->server->timeout),
-                              ctx->sent, ctx->total);
-                c->aborted = 1;
-                return DIALUP_ABORTED;
-            }
-            *wake = dialup_stall_recheck(ctx, now);
-            return DIALUP_MORE;
-        }
-        ctx->progress = now;
-        ctx->stall_wait = 0;
     }
+    if ((!blocking && c->data_in_output_filters) || dialup_backlogged(ctx)) {
+        return dialup_stalled(ctx, now, wake);
+    }
+    ctx->progress = now;
+    ctx->stall_wait = 0;
 
     n = dialup_pace_step(&ctx->pace, ctx->total, ctx->sent, now, wake);
     last = (*wake == 0);
@@ -535,10 +672,14 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
                 return DIALUP_MORE;
             }
         }
-        ctx->progress = now;
-        ctx->stall_wait = 0;
         if (final) {
             return DIALUP_DONE;
+        }
+        if (n > 0 && dialup_backlogged(ctx)) {
+            /* A pulse that catches up must not fill the socket buffer
+             * either: the rest goes once the client has taken some. */
+            *wake = dialup_stall_recheck(ctx, now);
+            return DIALUP_MORE;
         }
     }
     return DIALUP_MORE;
@@ -609,14 +750,22 @@ static void dialup_pulse_callback(void *baton)
     ap_mpm_resume_suspended(c);
 }
 
-/* Whether this request can be suspended: the MPM can, and the connection
- * is one that the MPM drives asynchronously (not TLS or HTTP/2 streams). */
+/*
+ * Whether this request can be suspended: the MPM can, the connection is
+ * one that the MPM drives asynchronously (not an HTTP/2 stream, no
+ * clogging input filter), and r is the request that the MPM drives: not
+ * an internal redirect's (r->prev), whose handler runs inside the
+ * handler of the request before it; ap_internal_redirect() swallows
+ * SUSPENDED, and the request would be finished under the pulses' feet.
+ * Sub-requests are never paced (dialup_handler()).
+ */
 static int dialup_can_suspend(request_rec *r)
 {
     conn_rec *c = r->connection;
 
     return dialup_mpm_can_suspend && c->cs && !c->master
-           && !c->clogging_input_filters;
+           && !c->clogging_input_filters && !r->prev && !r->main
+           && r->invoke_mtx;
 }
 
 #else  /* an httpd without the suspend API: always pace on the thread */
@@ -629,8 +778,10 @@ static int dialup_can_suspend(request_rec *r)
 #endif
 
 /*
- * The rate for this request: the dialup-modem variable if set and valid,
- * else the configuration.  Returns bits per second, 0 for none.
+ * The rate for this request: the dialup-modem variable if set and valid
+ * (raised to DialupMinRate: the variable may come from a cookie or a
+ * header, and a client must not hold a connection for days), else the
+ * configuration.  Returns bits per second, 0 for none.
  */
 static apr_int64_t dialup_request_rate(request_rec *r, const char **modem)
 {
@@ -643,8 +794,20 @@ static apr_int64_t dialup_request_rate(request_rec *r, const char **modem)
     if (env) {
         if (dialup_resolve(env, 1, 1, &bits) == 0) {
             const dialup_modem_t *m = dialup_modem_find(env);
+            apr_int64_t min_rate = (conf->min_rate != DIALUP_UNSET)
+                                   ? conf->min_rate
+                                   : DIALUP_MIN_RATE_DEFAULT;
 
             *modem = m ? m->name : env;
+            if (bits > 0 && bits < min_rate) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(19109)
+                              "dialup: %s=%s is below DialupMinRate, pacing "
+                              "at %" APR_INT64_T_FMT " bit/s",
+                              DIALUP_ENV_NAME, env, min_rate);
+                bits = min_rate;
+                *modem = apr_psprintf(r->pool, "%" APR_INT64_T_FMT "bit/s",
+                                      min_rate);
+            }
         }
         else {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(19105)
@@ -719,9 +882,36 @@ static apr_time_t dialup_request_arrival(request_rec *r, int first,
 }
 
 /*
+ * The socket of r's connection, to ask the kernel what it still queues
+ * (-1 for secondary connections such as HTTP/2 streams, whose socket is
+ * shared).  Where the kernel cannot be asked, the socket's send buffer is
+ * capped to what the schedule tolerates instead.  Runs on the handler's
+ * thread.
+ */
+static int dialup_conn_fd(request_rec *r, apr_int64_t backlog_max)
+{
+    apr_socket_t *sock;
+    apr_os_sock_t fd;
+
+    if (r->connection->master
+        || (sock = ap_get_conn_socket(r->connection)) == NULL
+        || apr_os_sock_get(&fd, sock) != APR_SUCCESS) {
+        return -1;
+    }
+#if !(defined(__linux__) && defined(SIOCOUTQ))
+    apr_socket_opt_set(sock, APR_SO_SNDBUF,
+                       backlog_max > APR_INT32_MAX ? APR_INT32_MAX
+                                                   : (apr_int32_t)backlog_max);
+#endif
+    return (int)fd;
+}
+
+/*
  * Content handler.  Runs on a worker thread; on the asynchronous path it
  * holds r->invoke_mtx (ap_process_async_request()).  Serves GETs of files
- * that no other handler claimed, where a modem is configured.
+ * that no other handler claimed, where a modem is configured.  Never for
+ * sub-requests (e.g. an SSI include): they are not paced on their own,
+ * and their output is paced with their main request's where that one is.
  */
 static int dialup_handler(request_rec *r)
 {
@@ -732,7 +922,7 @@ static int dialup_handler(request_rec *r)
     dialup_pulse_e how;
     int status, first;
 
-    if (r->method_number != M_GET || r->header_only
+    if (r->main || r->method_number != M_GET || r->header_only
         || r->finfo.filetype != APR_REG || !dialup_is_default_handler(r)) {
         return DECLINED;
     }
@@ -755,6 +945,8 @@ static int dialup_handler(request_rec *r)
     ctx->rest = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     ctx->pace.bits_per_sec = bits;
     ctx->pace.pulse = DIALUP_PULSE_INTERVAL;
+    ctx->backlog_max = dialup_pace_backlog_max(&ctx->pace);
+    ctx->fd = dialup_conn_fd(r, ctx->backlog_max);
     APR_RING_ELEM_INIT(ctx, link);
     ap_set_module_config(r->request_config, &dialup_module, ctx);
 
@@ -814,45 +1006,77 @@ static int dialup_handler(request_rec *r)
     return OK;
 }
 
+/* One row of the status table, copied out of the registry. */
+typedef struct dialup_status_row_t {
+    const char *client;
+    const char *modem;
+    const char *request;
+    apr_int64_t sent;
+    apr_int64_t total;
+} dialup_status_row_t;
+
 /*
- * mod_status hook: the paced downloads of the child that answers.
+ * mod_status hook: the paced downloads of the child that answers.  Runs on
+ * the status request's thread.  The rows are copied under
+ * dialup_active_mtx and printed after it is released: a status client
+ * that reads slowly must not hold up the pulses that end meanwhile (they
+ * take the lock to leave the registry).
  */
 static int dialup_status_hook(request_rec *r, int flags)
 {
+    dialup_status_row_t *rows = NULL;
     dialup_req_t *ctx;
+    int i, n = 0;
 
-    if (!dialup_configured || !dialup_active_mtx) {
+    if (!dialup_active_mtx) {
         return OK;
     }
     apr_thread_mutex_lock(dialup_active_mtx);
-    if (flags & AP_STATUS_SHORT) {
-        ap_rprintf(r, "DialupActive: %d\n", dialup_active_count);
+    if (dialup_active_count > 0 && !(flags & AP_STATUS_SHORT)) {
+        rows = apr_palloc(r->pool, dialup_active_count * sizeof(*rows));
+        for (ctx = APR_RING_FIRST(&dialup_active);
+             ctx != APR_RING_SENTINEL(&dialup_active, dialup_req_t, link)
+             && n < dialup_active_count;
+             ctx = APR_RING_NEXT(ctx, link), n++) {
+            rows[n].client = apr_pstrdup(r->pool, ctx->r->useragent_ip);
+            rows[n].modem = apr_pstrdup(r->pool, ctx->modem);
+            rows[n].request = apr_pstrdup(r->pool, ctx->r->the_request);
+            rows[n].sent = ctx->sent;
+            rows[n].total = ctx->total;
+        }
     }
     else {
-        ap_rprintf(r, "<hr />\n<h2>mod_dialup</h2>\n<p>%d paced download%s "
-                   "in this process (pid %" APR_PID_T_FMT ")%s</p>\n",
-                   dialup_active_count, dialup_active_count == 1 ? "" : "s",
-                   getpid(), dialup_mpm_can_suspend
-                   ? ", suspended between pulses" : "");
-        if (dialup_active_count) {
-            ap_rputs("<table>\n<tr><th>Client</th><th>Modem</th>"
-                     "<th>Sent</th><th>Total</th><th>Request</th></tr>\n", r);
-        }
-        for (ctx = APR_RING_FIRST(&dialup_active);
-             ctx != APR_RING_SENTINEL(&dialup_active, dialup_req_t, link);
-             ctx = APR_RING_NEXT(ctx, link)) {
-            ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%" APR_INT64_T_FMT
-                       "</td><td>%" APR_INT64_T_FMT "</td><td>%s</td></tr>\n",
-                       ap_escape_html(r->pool, ctx->r->useragent_ip),
-                       ap_escape_html(r->pool, ctx->modem), ctx->sent,
-                       ctx->total,
-                       ap_escape_html(r->pool, ctx->r->the_request));
-        }
-        if (dialup_active_count) {
-            ap_rputs("</table>\n", r);
-        }
+        n = dialup_active_count;
     }
     apr_thread_mutex_unlock(dialup_active_mtx);
+
+    /* Pacing may be configured in .htaccess files only, which
+     * dialup_configured does not know of: say something whenever a
+     * download is paced. */
+    if (!dialup_configured && n == 0) {
+        return OK;
+    }
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "DialupActive: %d\n", n);
+        return OK;
+    }
+    ap_rprintf(r, "<hr />\n<h2>mod_dialup</h2>\n<p>%d paced download%s "
+               "in this process (pid %" APR_PID_T_FMT ")%s</p>\n",
+               n, n == 1 ? "" : "s", getpid(), dialup_mpm_can_suspend
+               ? ", suspended between pulses" : "");
+    if (n == 0) {
+        return OK;
+    }
+    ap_rputs("<table>\n<tr><th>Client</th><th>Modem</th>"
+             "<th>Sent</th><th>Total</th><th>Request</th></tr>\n", r);
+    for (i = 0; i < n; i++) {
+        ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%" APR_INT64_T_FMT
+                   "</td><td>%" APR_INT64_T_FMT "</td><td>%s</td></tr>\n",
+                   ap_escape_html(r->pool, rows[i].client),
+                   ap_escape_html(r->pool, rows[i].modem), rows[i].sent,
+                   rows[i].total, ap_escape_html(r->pool, rows[i].request));
+    }
+    ap_rputs("</table>\n", r);
     return OK;
 }
 
@@ -930,6 +1154,11 @@ static const command_rec dialup_cmds[] = {
                   RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                   "The speed to serve files at in bits per second (e.g. "
                   "56000, 56k, 2M), or off"),
+    AP_INIT_TAKE1("DialupMinRate", dialup_set_min_rate, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "The lowest rate that the dialup-modem variable may "
+                  "choose, a modem standard or bits per second (default "
+                  "300, V.21)"),
     {NULL}
 };
 

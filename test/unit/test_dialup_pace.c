@@ -268,6 +268,30 @@ static void test_step_aligned_schedule(void)
     CHECK(now >= p.start + MS(10000) && now < p.start + MS(10000) + MS(5));
 }
 
+static void test_backlog_max(void)
+{
+    /* One second of the rate, never below the floor nor below a pulse. */
+    dialup_pace_t p = { 128000, MS(200), T0 };
+
+    CHECK(dialup_pace_backlog_max(&p) == DIALUP_BACKLOG_MIN);
+    p.bits_per_sec = 56000;
+    CHECK(dialup_pace_backlog_max(&p) == DIALUP_BACKLOG_MIN);
+    p.bits_per_sec = 8;
+    CHECK(dialup_pace_backlog_max(&p) == DIALUP_BACKLOG_MIN);
+    p.bits_per_sec = 2000000;
+    CHECK(dialup_pace_backlog_max(&p) == 250000);
+    p.bits_per_sec = 80000000;
+    CHECK(dialup_pace_backlog_max(&p) == 10000000);
+    /* a pulse longer than a second: a whole pulse may be queued */
+    p.bits_per_sec = 2000000;
+    p.pulse = MS(3000);
+    CHECK(dialup_pace_backlog_max(&p) == 750000);
+    /* the fastest rate does not overflow */
+    p.bits_per_sec = DIALUP_RATE_MAX;
+    p.pulse = MS(200);
+    CHECK(dialup_pace_backlog_max(&p) == DIALUP_RATE_MAX / 8);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -284,6 +308,7 @@ static const struct {
     { "fast rates, no overflow", test_step_fast_rate },
     { "wake times aligned to a grid", test_align },
     { "aligned pulses keep the schedule", test_step_aligned_schedule },
+    { "kernel backlog bound", test_backlog_max },
 };
 
 int main(void)
