@@ -51,6 +51,7 @@ SECRET = b"STRESS-SECRET-a0f3c9e2"
 # same files are also served unpaced at /files/.
 PACED = [
     ("/stall/", "2M"),       # stalled readers: 1 MB at 250 KB/s
+    ("/stallslow/", "128k"), # stalled readers at ISDN-2B: 16 KB/s
     ("/abort/", "256k"),     # abort storms: 96 KB at 32 KB/s, 3 s
     ("/grace/", "16k"),      # graceful: 20 KB at 2 KB/s, 10 s
     ("/ka/", "512k"),        # keep-alive churn: one or two pulses each
@@ -443,6 +444,19 @@ def tcp_states(port):
             st = names.get(parts[3], parts[3])
             counts[st] = counts.get(st, 0) + 1
     return counts
+
+
+def kernel_send_mem(port):
+    """(sockets, bytes): the server side's sockets on 127.0.0.1:port, in
+    any state, and the kernel memory of their send queues, from `ss -tm`
+    (the t and w fields of skmem: allocated and queued send memory)."""
+    out = subprocess.run(["ss", "-tmnH", "state", "all",
+                          "( sport = :%d )" % port],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         universal_newlines=True).stdout
+    mems = [int(m.group(1)) + int(m.group(2)) for m in
+            re.finditer(r"\bt(\d+),tb\d+,f\d+,w(\d+)", out)]
+    return len(mems), sum(mems)
 
 
 def loadavg():
