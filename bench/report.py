@@ -45,6 +45,7 @@ SHORT = {
     "nginx": "nginx",
     "apache": "apache2 ratelimit",
     "apache400": "apache2 ratelimit 400 thr",
+    "dialup-h2": "mod_dialup over h2c",
 }
 
 
@@ -174,7 +175,14 @@ def load_run(d, rate, size):
     r["lead_max"] = max(leads) if leads else None
     r["lag_max"] = max(lags) if lags else None
     r["curves"] = curves
+    return load_server(d, r, t0, n)
 
+
+def load_server(d, r, t0, n):
+    """Adds to r, and returns it, what run folder d holds from the server
+    side: sample.py's samples from t0 on (the first connect(), monotonic
+    us), with r["wire"] bytes received by the n clients; server-status;
+    timer lateness; error-level lines of the error log."""
     # Server processes.
     samples = []
     sp = os.path.join(d, "sample")
@@ -262,6 +270,90 @@ def load_run(d, rate, size):
     return r
 
 
+def load_h2_run(d, rate, size):
+    """One dialup-h2 run: h2load's per-request log and summary instead of
+    modem-load's records, then the server side as for the others."""
+    env = read_env(os.path.join(d, "run.env"))
+    r = {"env": env, "dir": d}
+    if env.get("failed_to_start"):
+        r["failed_to_start"] = True
+        return r
+    n = int(env.get("n", 0))
+    r["n"] = n
+    # Epoch (h2load) to monotonic (sample.py) microseconds.
+    offset = int(env.get("clock_offset_us", 0))
+    reqs = []
+    lp = os.path.join(d, "h2load.log")
+    if os.path.exists(lp):
+        with open(lp) as f:
+            for line in f:
+                p = line.split()
+                if len(p) >= 3:
+                    reqs.append((int(p[0]) - offset, int(p[1]), int(p[2])))
+    summary, wire, data = {}, 0, None
+    op = os.path.join(d, "h2load.out")
+    if os.path.exists(op):
+        with open(op) as f:
+            for line in f:
+                if line.startswith("requests:"):
+                    for m in re.finditer(r"(\d+) (\w+)", line):
+                        summary[m.group(2)] = int(m.group(1))
+                elif line.startswith("traffic:"):
+                    m = re.search(r"\((\d+)\) total", line)
+                    wire = int(m.group(1)) if m else 0
+                    m = re.search(r"\((\d+)\) data", line)
+                    data = int(m.group(1)) if m else None
+    ok = [q for q in reqs if q[1] == 200]
+    r["summary"] = summary
+    r["logged"] = len(reqs)
+    r["ok"] = len(ok)
+    r["data"] = data
+    r["wire"] = wire
+    t0 = min((q[0] for q in reqs), default=0)
+    r["t0"] = t0
+    times = sorted(q[2] / 1e6 for q in ok)
+    r["times"] = times
+    ideal = size / float(rate)
+    if times:
+        r["tmin"], r["tmax"] = times[0], times[-1]
+        r["tp50"], r["tp90"] = pct(times, 50), pct(times, 90)
+        r["tmean"] = statistics.fmean(times)
+        r["on_time"] = sum(1 for t in times if t <= ideal * 1.05)
+    # A paced stream's schedule starts when its handler runs (an HTTP/2
+    # stream has no socket to say when the request came in), so it was
+    # being served during the last `ideal` seconds before its end: the
+    # most such intervals that overlap is how many streams the server
+    # served at once.  The last 95 % of them, so that a few ms of the
+    # client's lateness in seeing an end do not count the stream that
+    # took over its worker as one more.
+    ev = []
+    for q in ok:
+        end = q[0] + q[2]
+        ev.append((end - int(ideal * 0.95e6), 1))
+        ev.append((end, -1))
+    cur = most = 0
+    for _, step in sorted(ev):
+        cur += step
+        most = max(most, cur)
+    r["at_once"] = most if ev else None
+    r["client_cpu"] = 0.0
+    for fn in glob.glob(os.path.join(d, "client*.rusage")):
+        with open(fn) as f:
+            r["client_cpu"] += sum(float(x) for x in f.read().split())
+    load_server(d, r, t0, n)
+    # mod_http2's worker limits, as each child logged them (http2:info).
+    r["h2_workers"] = set()
+    el = os.path.join(d, "error_log")
+    if os.path.exists(el):
+        with open(el, errors="replace") as f:
+            for line in f:
+                m = re.search(r"h2_workers: created with min=(\d+) "
+                              r"max=(\d+)", line)
+                if m:
+                    r["h2_workers"].add((int(m.group(1)), int(m.group(2))))
+    return r
+
+
 def fails_text(r):
     total = sum(r["fails"].values())
     if not total:
@@ -287,6 +379,8 @@ def plots(res, runs, rate, size, meta):
     term = 'set terminal pngcairo size 800,480 font "sans,10" noenhanced\n'
     servers = [s for s in ORDER if any(k[0] == s for k in runs)]
     made = []
+    if not servers:
+        return made
 
     # Completion time and peak threads against N.
     for s in servers:
@@ -402,6 +496,72 @@ def plots(res, runs, rate, size, meta):
     return made
 
 
+def h2_table(w, runs, h2keys, rate, size):
+    """The dialup-h2 runs, in a table of their own."""
+    ideal = size / float(rate)
+    w("**httpd+mod_dialup over HTTP/2 (h2c), one paced stream per "
+      "connection**\n")
+    w("| N | done | data bytes | time min / p50 / mean / p90 / max (s) "
+      "| on time | streams at once | h2 workers min-max /child "
+      "| threads peak | busy workers peak | suspended peak "
+      "| status unanswered | CPU (s) | CPU ms/MB | load before / after |")
+    w("|---:|---:|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    for k in h2keys:
+        r = runs[k]
+        env = r["env"]
+        if r.get("failed_to_start"):
+            w("| %d | did not start |%s" % (k[1], " |" * 12))
+            continue
+        n = r["n"]
+        sm = r["summary"]
+        done = "%d" % r["ok"]
+        bad = n - r["ok"]
+        if bad:
+            parts = ["%s %d" % (x, sm[x]) for x in ("failed", "errored",
+                                                    "timeout") if sm.get(x)]
+            done += " (%d not: %s)" % (bad, ", ".join(parts) or "no log")
+        if r["data"] is None:
+            data = "-"
+        elif r["data"] == r["ok"] * size:
+            data = "%d (= done x %d)" % (r["data"], size)
+        else:
+            data = "%d (**%+d** on done x %d)" % (r["data"],
+                                                  r["data"] - r["ok"] * size,
+                                                  size)
+        workers = ", ".join("%d-%d" % mm for mm in sorted(r["h2_workers"]))
+        w("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
+          "| %s / %s |" % (
+              n, done, data,
+              "%s / %s / %s / %s / %s" % (fmt(r.get("tmin"), "%.2f"),
+                                          fmt(r.get("tp50"), "%.2f"),
+                                          fmt(r.get("tmean"), "%.2f"),
+                                          fmt(r.get("tp90"), "%.2f"),
+                                          fmt(r.get("tmax"), "%.2f")),
+              fmt(r.get("on_time"), "%d"), fmt(r.get("at_once"), "%d"),
+              workers or "-", fmt(r.get("threads_peak"), "%d"),
+              fmt(r.get("busy_peak"), "%d"), fmt(r.get("susp_peak"), "%d"),
+              "%d of %d" % (r["status_errors"], len(r["status"])),
+              fmt(r.get("cpu_s"), "%.1f"), fmt(r.get("cpu_ms_mb"), "%.1f"),
+              env.get("load_before", "-").split(" ")[0],
+              env.get("load_after", "-").split(" ")[0]))
+    w("")
+    w("*done* = status 200 in h2load's per-request log; *data bytes* = "
+      "h2load's DATA total, which must be done x %d; *time* = h2load's, "
+      "from the request's start to the end of its response, against the "
+      "ideal %.0f s; *on time* = within %.1f s; *streams at once* = the "
+      "most responses that were in their last %.1f s together (an HTTP/2 "
+      "stream's schedule starts when its handler runs, so that is when it "
+      "was served); *h2 workers* = `H2MinWorkers`-`H2MaxWorkers` as each "
+      "child logged them; *busy workers* and *suspended* = peaks of "
+      "`BusyWorkers` (MPM workers) and `ConnsAsyncSuspended` in "
+      "`server-status?auto`, asked every 250 ms over HTTP/1.1 on the "
+      "same port: it needs an MPM worker too, so it does not answer "
+      "while all are taken (*status unanswered*: samples that got no "
+      "answer within 1 s); *CPU* and *threads* as in *Resources*; "
+      "*load* = 1-minute load average before and after the run.\n"
+      % (size, ideal, ideal * 1.05, ideal * 0.95))
+
+
 def main():
     if len(sys.argv) != 2 or not os.path.isfile(
             os.path.join(sys.argv[1], "meta.env")):
@@ -414,9 +574,13 @@ def main():
     runs = {}
     for d in sorted(glob.glob(os.path.join(res, "runs", "*-*"))):
         server, n = os.path.basename(d).rsplit("-", 1)
-        runs[(server, int(n))] = load_run(d, rate, size)
-    keys = sorted(runs, key=lambda k: (ORDER.index(k[0])
-                                       if k[0] in ORDER else 9, k[1]))
+        load = load_h2_run if server == "dialup-h2" else load_run
+        runs[(server, int(n))] = load(d, rate, size)
+    # dialup-h2 has a table of its own, after the others.
+    h2keys = sorted(k for k in runs if k[0] == "dialup-h2")
+    keys = sorted((k for k in runs if k[0] != "dialup-h2"),
+                  key=lambda k: (ORDER.index(k[0])
+                                 if k[0] in ORDER else 9, k[1]))
 
     out = []
     w = out.append
@@ -429,10 +593,13 @@ def main():
          size / rate, meta.get("host_cores"), meta.get("kernel"),
          meta.get("ulimit_n"), meta.get("somaxconn"),
          "  Other jobs shared the machine: see the last two columns of "
-         "*Resources*."))
+         "*Resources*." if keys else
+         "  Other jobs shared the machine: see the load averages."))
     w("- **httpd+mod_dialup**: %s with this project's series, event MPM, "
       "4 children x 25 threads, `ModemStandard V.92`, `ListenBacklog 4096`."
       % meta.get("httpd", "?"))
+    # With dialup-h2 alone (mark/del below), only the httpd it extends.
+    mark = len(out)
     w("- **nginx**: %s, `worker_processes auto`, `limit_rate %d`, "
       "`sendfile on`, `backlog=4096`." % (meta.get("nginx", "?"), rate))
     w("- **apache2**: %s, event MPM, `SetOutputFilter RATE_LIMIT`, "
@@ -443,13 +610,27 @@ def main():
       "kernel.pid_max, which the machine shares), and Debian's usual "
       "layout capped at 400 threads (16 x 25)."
       % (meta.get("apache2", "?"), meta.get("apache_cap", "?")))
+    if not keys:
+        del out[mark:]
     nice = meta.get("client_nice")
+    if h2keys:
+        w("- **httpd+mod_dialup over h2c** (`dialup-h2`): the same httpd and "
+          "configuration with `mod_http2` and `Protocols h2c http/1.1`, "
+          "mod_http2's default workers unless `BENCH_H2_CONF` set others "
+          "(the table shows what each child logged); the client is h2load "
+          "%s with one stream per connection (`-c N -n N -m 1`), opening "
+          "5,000 connections a second, each closed after its stream; "
+          "server-status over HTTP/1.1 on the same port."
+          % meta.get("h2load", "?"))
     w("- All: `EnableSendfile On` and `AllowOverride None` (apache), no "
       "access log, `ExtendedStatus Off`; clients send "
       "`Connection: close`%s.\n"
       % ("" if nice is None else
          ", and run at niceness %s (the servers at 0)" % nice))
 
+    # Without a run of the main comparison (--servers dialup-h2), no
+    # empty tables.
+    mark = len(out)
     w("**Delivery**\n")
     w("| server | N | threads cfg | done | failed | first byte p50 / max (s) "
       "| time min / mean / max (s) | rate err mean / worst | max gap (ms) "
@@ -517,6 +698,9 @@ def main():
       "(/proc/stat), *others* = busy minus server and clients: other "
       "jobs on the shared machine; *load* = 1-minute load average before "
       "the run (it lags: it still shows the run before).\n")
+
+    if not keys:
+        del out[mark:]
 
     dial = [k for k in keys if k[0] == "dialup"]
     if dial:
@@ -600,8 +784,11 @@ def main():
         out.extend(trows)
         w("")
 
+    if h2keys:
+        h2_table(w, runs, h2keys, rate, size)
+
     notes = []
-    for k in keys:
+    for k in keys + h2keys:
         r = runs[k]
         if r.get("log_errors"):
             first = r["log_errors"][0]
