@@ -115,7 +115,8 @@ sub max_gap {
 # headers, body, complete, eof, error, elapsed) with reads => [[seconds
 # since the request was sent, bytes], ...], t_first (the first byte) and
 # gap (max_gap of the reads).  Options: timeout (default 20), headers
-# => [name, value, ...], method.
+# => [name, value, ...], method; read_only => 1 sends nothing and reads
+# the response to a request sent before (timed from this call).
 sub timed_get {
     my ($sock, $path, %opt) = @_;
     my $method = $opt{method} || 'GET';
@@ -128,7 +129,10 @@ sub timed_get {
              reads => []);
     my $t0 = time;
     my $deadline = $t0 + ($opt{timeout} || 20);
-    syswrite($sock, "$req\r\n") or do { $r{error} = "write: $!"; return \%r };
+    unless ($opt{read_only}) {
+        syswrite($sock, "$req\r\n")
+            or do { $r{error} = "write: $!"; return \%r };
+    }
     my ($buf, $want) = ('', undef);
     my $sel = IO::Select->new($sock);
     while (1) {
