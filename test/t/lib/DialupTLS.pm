@@ -20,11 +20,13 @@ use IO::Socket::INET ();
 use IO::Socket::SSL qw(SSL_VERIFY_PEER SSL_WANT_READ SSL_WANT_WRITE);
 use Socket qw(SOL_SOCKET SO_RCVBUF SO_LINGER);
 use Time::HiRes qw(time sleep);
+use POSIX ();
 use SuspendTest ();
 
 use Exporter 'import';
 our @EXPORT = qw(conf_port ca_file tls_socket tls_conn timed_get
-                 parallel_tls_get max_gap port_sockets);
+                 parallel_tls_get max_gap port_sockets status_sampler
+                 sampler_results);
 
 # The port of one of our virtual hosts: "Define $name N" in a generated
 # t/conf/*.conf or t/conf/ssl/*.conf (define_port() of DialupTest.pm looks
@@ -211,6 +213,8 @@ sub port_sockets {
 # error, done = seconds since the start), plus t_first.
 sub parallel_tls_get {
     my ($port, $paths, %opt) = @_;
+    # A server that resets a connection makes a write fail, not the test.
+    local $SIG{PIPE} = 'IGNORE';
     my $t0 = time;
     my $deadline = $t0 + ($opt{timeout} || 60);
     my @at = sort { $a->[0] <=> $b->[0] } @{ $opt{at} || [] };
@@ -333,6 +337,50 @@ sub parallel_tls_get {
         SuspendTest::parse_raw($s);
     }
     return @st;
+}
+
+# Samples server-status?auto in a child process at each of @times
+# (seconds from now), so that a client busy with many connections never
+# waits for it (a client that stops to read server-status while the
+# server's threads wait for its TLS handshakes deadlocks until Timeout).
+# Returns a handle for sampler_results().
+sub status_sampler {
+    my @times = @_;
+    pipe(my $r, my $w) or die "pipe: $!\n";
+    my $t0 = time;
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+    if (!$pid) {
+        close $r;
+        for my $t (@times) {
+            my $left = $t0 + $t - time;
+            sleep $left if $left > 0;
+            my $s = SuspendTest::status_auto();
+            syswrite $w, sprintf "%.3f %s %s %s\n", time - $t0,
+                map { $s->{$_} // 'none' }
+                    qw(ConnsAsyncSuspended BusyWorkers DialupActive);
+        }
+        close $w;
+        POSIX::_exit(0);
+    }
+    close $w;
+    return { pid => $pid, fh => $r };
+}
+
+# The samples of a status_sampler(): a list of hashes (t, suspended,
+# busy, active; 'none' where the line was missing).  Waits for the child.
+sub sampler_results {
+    my $h = shift;
+    my @s;
+    my $fh = $h->{fh};
+    while (my $line = <$fh>) {
+        my %v;
+        @v{qw(t suspended busy active)} = split ' ', $line;
+        push @s, \%v;
+    }
+    close $fh;
+    waitpid $h->{pid}, 0;
+    return @s;
 }
 
 # ---------------------------------------------------------------------
