@@ -1,11 +1,11 @@
-# Many paced downloads at once over HTTPS/1.1, each about 2 s (4 KB at
+# Many paced downloads at once over HTTPS/1.1, each about 4 s (8 KB at
 # 16 kbit/s, in dialup/tls/many/), each on its own TLS connection, on
 # 2 children x 10 threads.
 #
 # Event: 500 at once.  mod_ssl sets no clogging input filter, so each
 # download is suspended between pulses and holds no thread: all finish
 # in about one download's time (held on the threads they would need
-# 500 / 20 x 2 s = 50 s), every body exact, and server-status shows at
+# 500 / 20 x 4 s = 200 s), every body exact, and server-status shows at
 # once hundreds of them suspended and few busy workers.
 #
 # Worker and prefork: 10 (prefork: 3) at once, each holding its thread
@@ -34,21 +34,23 @@ my $docroot = Apache::Test::vars('documentroot');
 my $tport = conf_port('DIALUP_TLS_PORT');
 my $rate = 16_000;
 
-my $data = join '', map { sprintf "%07d mod_dialup test data\n", $_ } 0 .. 141;
-$data = substr $data, 0, 4096;
-t_write_file("$docroot/dialup/tls/many/4k.txt", $data);
+my $data = join '', map { sprintf "%07d mod_dialup test data\n", $_ } 0 .. 283;
+$data = substr $data, 0, 8192;
+t_write_file("$docroot/dialup/tls/many/8k.txt", $data);
 
 # One download's time: body and about 250 bytes of headers at $rate.
 my $ideal = (length($data) + 250) * 8 / $rate;
-# Generous for a loaded machine: about 9 x one download, and still less
-# than half the time 500 downloads held on 20 threads would take.
+# Generous for a loaded machine: about 5 x one download, and a tenth of
+# the time 500 downloads held on 20 threads would take.
 my $bound = $async ? 20 : 3 * $ideal;
 
-# server-status every 0.3 s from 0.6 s on, while they are paced, read
-# by another process.
-my $sampler = status_sampler(map { 0.6 + 0.3 * $_ } 0 .. 5);
+# server-status every 0.3 s from 0.6 s to 5.1 s, read by another
+# process.  On a loaded machine the 500 handshakes take up to about 3 s,
+# with every worker busy: the downloads are long enough that all of them
+# are suspended for a while after that.
+my $sampler = status_sampler(map { 0.6 + 0.3 * $_ } 0 .. 15);
 my @res = parallel_tls_get($tport,
-    [map { "/dialup/tls/many/4k.txt?tls$$-$_" } 1 .. $n], timeout => 90);
+    [map { "/dialup/tls/many/8k.txt?tls$$-$_" } 1 .. $n], timeout => 90);
 my @st = map { [$_->{suspended} =~ /^\d+$/ ? $_->{suspended} : 0,
                 $_->{busy} =~ /^\d+$/ ? $_->{busy} : 0] }
              sampler_results($sampler);
