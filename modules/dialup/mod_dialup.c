@@ -990,7 +990,14 @@ static int dialup_handler(request_rec *r)
     }
 #endif
 
-    /* Pace on this thread. */
+    /* Pace on this thread, from the same first pulse as a suspended
+     * download (one interval after the start), not with the few bytes
+     * earned since the request arrived. */
+    wake = ctx->pace.start + ctx->pace.pulse;
+    if (wake > now) {
+        apr_sleep(wake - now);
+        now = apr_time_now();
+    }
     for (;;) {
         how = dialup_pulse(ctx, now, 1, &wake);
         if (how != DIALUP_MORE) {
