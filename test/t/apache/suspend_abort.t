@@ -28,12 +28,8 @@ my $tests = 3 * @cases + 3;
 $tests++ if expect_async();
 plan tests => $tests, need_module('mod_suspend_test');
 
-# Quiet server: no connection of earlier tests left.
-wait_for(10, sub { !(tcp_states()->{ESTABLISHED} || 0)
-                   && !(tcp_states()->{CLOSE_WAIT} || 0) });
-my $base = fd_counts(child_pids());
-t_debug("children and open fds before: "
-        . join ' ', map { "$_=$base->{$_}" } sort keys %$base);
+# The baseline: a quiet server, with no connection of earlier tests.
+my $quiet = quiet_server();
 
 my $tag = "abort$$";
 my $n = 0;
@@ -73,7 +69,7 @@ for my $case (@cases) {
              "$name: logged as aborted (%X)");
 }
 
-server_clean_ok($base);
+server_clean_ok($quiet);
 
 my $r = raw_get('/connid');
 ok t_cmp($r->{status}, 200, 'server still serves');
