@@ -30,7 +30,7 @@ for my $case (@cases) {
     # (when an earlier test left it busy, that is waited for, and said,
     # once), then half a second with nothing at all, not even the last
     # status request's connection, that could wake the listener.
-    $quiet = quiet_server(!$quiet ? 30 : $quiet->{quiet} ? 10 : 1);
+    $quiet = quiet_server($quiet ? 10 : 30) if !$quiet || $quiet->{quiet};
     sleep 0.5;
     my $r = eval {
         raw_get(suspend_url(steps => $steps, delay => $delay, size => 20),

@@ -215,7 +215,8 @@ sub decode_chunked {
     }
 }
 
-# Read one response.  Options: head => 1 (no body follows), timeout.
+# Read one response.  Options: head => 1 (no body follows), timeout,
+# quiet => 1 (no debug line about it).
 # Returns a hash: status, headers (lower-case names), body (what arrived,
 # dechunked), complete (body framing satisfied), eof (server closed),
 # t_headers / elapsed (seconds since the request was sent, or since this
@@ -303,6 +304,7 @@ sub read_response {
     $res{eof} = $self->{eof};
     $res{elapsed} = time - $t0;
     delete $self->{t_sent};
+    return \%res if $opt{quiet};
     t_debug("$status_line: " . length($res{body}) . " body bytes in "
             . sprintf('%.3f', $res{elapsed}) . ' s'
             . ($res{error} ? " ($res{error})" : ''));
@@ -519,7 +521,7 @@ sub tcp_states {
 
 # /server-status?auto as { key => value }; {} when it cannot be read.
 sub status_auto {
-    my $r = raw_get('/server-status?auto', timeout => 10,
+    my $r = raw_get('/server-status?auto', timeout => 10, quiet => 1,
                     headers => [Connection => 'close']);
     my %v;
     return \%v unless $r->{status} == 200;
