@@ -14,6 +14,7 @@ use lib "$FindBin::Bin/../lib";
 use Apache::Test;
 use Apache::TestUtil;
 use SuspendTest;
+use Time::HiRes qw(time);
 
 # [name, wait for the first chunk?, how the client leaves]: a reset
 # leaves no trace in /proc/net/tcp, a FIN leaves CLOSE_WAIT until the
@@ -40,6 +41,7 @@ for my $case (@cases) {
         my $c = SuspendTest::Conn->new;
         $c->send_request(GET => suspend_url(steps => 20, delay => 200,
                                             size => 1000, tag => "$tag-$n"));
+        my $t_sent = $c->{t_sent};
         if ($wait_body) {
             my $deadline = time + 5;
             while (length $c->{buf} < 200 && defined $c->fill($deadline)) {
@@ -49,13 +51,19 @@ for my $case (@cases) {
         }
         else {
             # The first chunk, with the headers, leaves after 200 ms.
-            $got = $c->quiet_for(0.1) ? 1 : 0;
+            # On a loaded machine this process may look only later:
+            # bytes seen 0.15 s or more after the request are not early.
+            my $quiet = $c->quiet_for(0.1);
+            my $seen = time - $t_sent;
+            t_debug(sprintf 'first bytes seen after %.3f s', $seen)
+                unless $quiet;
+            $got = $quiet || $seen >= 0.15 ? 1 : 0;
         }
         $c->$leave;
     };
     t_debug("error: $@") if $@;
     ok t_cmp($got, 1, $wait_body ? "$name: response started"
-                                 : "$name: nothing received yet");
+                                 : "$name: nothing before the first chunk was due");
 
     my @lines = wait_for(10, sub {
         my @l = log_lines(suspend_log(), qr/tag=\Q$tag-$n\E\b/);

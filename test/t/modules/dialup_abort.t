@@ -79,6 +79,7 @@ for my $case (@cases) {
         my $c = SuspendTest::Conn->new;
         $port = $c->sockport;
         $c->send_request(GET => "/dialup/abort/big.txt?$tag");
+        my $t_sent = $c->{t_sent};
         if ($wait_bytes) {
             my $deadline = time + 5;
             while (length $c->{buf} < $wait_bytes
@@ -90,8 +91,14 @@ for my $case (@cases) {
         }
         else {
             # The headers leave with the first pulse, 200 ms after the
-            # request arrived.
-            $got = $c->quiet_for(0.05) ? 1 : 0;
+            # request arrived.  On a loaded machine this process may look
+            # only later: bytes seen 0.15 s or more after the request are
+            # not early.
+            my $quiet = $c->quiet_for(0.05);
+            my $seen = time - $t_sent;
+            t_debug(sprintf 'first bytes seen after %.3f s', $seen)
+                unless $quiet;
+            $got = $quiet || $seen >= 0.15 ? 1 : 0;
         }
         $t_gone = time;
         $c->$leave;
@@ -99,7 +106,7 @@ for my $case (@cases) {
     t_debug("error: $@") if $@;
     $t_gone ||= time;
     ok t_cmp($got, 1, $wait_bytes ? "$name: download started"
-                                  : "$name: nothing received yet");
+                                  : "$name: nothing before the first pulse was due");
 
     my $line = wait_for(10, sub { access_line($tag) });
     my $after = time - $t_gone;
