@@ -134,15 +134,19 @@ sub request_text {
 }
 
 # Write all of $data in one go (one write call when it fits).
+# t_sent is the time before the write: on a loaded machine this process
+# may be descheduled right after it, and a time taken then would make
+# the response look faster than it was.
 sub send_raw {
     my ($self, $data) = @_;
+    my $t = time;
     my $off = 0;
     while ($off < length $data) {
         my $n = syswrite $self->{sock}, $data, length($data) - $off, $off;
         die "write: $!\n" unless defined $n;
         $off += $n;
     }
-    $self->{t_sent} = time;
+    $self->{t_sent} = $t;
 }
 
 sub send_request {
