@@ -33,6 +33,11 @@ our @EXPORT = qw(
 # Default bound on one response, seconds.
 our $TIMEOUT = 20;
 
+# When this file started, to the millisecond, for test/run-all's failure
+# report, which shows the error log from then on (Test.pm's own "Current
+# time" has whole seconds).
+printf "# started at %.3f\n", time;
+
 sub mpm {
     lc(Apache::Test::config()->{server}->{mpm} || '');
 }
