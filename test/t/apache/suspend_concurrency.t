@@ -24,6 +24,9 @@ chomp $h2load;
 plan tests => 5, need need_module('mod_suspend_test'),
                    need_apache_mpm('event');
 
+# From a quiet server: no worker or connection of an earlier test.
+quiet_server();
+
 my $mid;
 my $t0 = time;
 my @res = parallel_get(

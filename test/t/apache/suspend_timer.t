@@ -20,13 +20,18 @@ my @cases = ([3, 300], [1, 1500], [10, 100]);
 
 plan tests => 4 * @cases, need_module('mod_suspend_test');
 
+my $quiet;
 for my $case (@cases) {
     my ($steps, $delay) = @$case;
     my $nominal = $steps * $delay / 1000;
     my $name = "$steps steps of $delay ms";
 
-    # Let the server go idle: no request of an earlier test in flight.
-    sleep 1;
+    # Let the server go idle: no request of an earlier test in flight
+    # (when an earlier test left it busy, that is waited for, and said,
+    # once), then half a second with nothing at all, not even the last
+    # status request's connection, that could wake the listener.
+    $quiet = quiet_server($quiet ? 10 : 30) if !$quiet || $quiet->{quiet};
+    sleep 0.5;
     my $r = eval {
         raw_get(suspend_url(steps => $steps, delay => $delay, size => 20),
                 headers => [Connection => 'close'], timeout => 15);

@@ -25,12 +25,18 @@ our @EXPORT = qw(
     mpm expect_async expected_mode host port
     chunk expected_body suspend_url parse_info body_matches
     raw_get parallel_get
-    parent_pid child_pids fd_counts fd_total tcp_states
-    status_auto wait_for suspend_log log_lines server_clean_ok
+    parent_pid child_pids fd_counts fd_total tcp_states server_ports
+    status_auto status_zero_within wait_for suspend_log log_lines
+    quiet_server server_clean_ok
 );
 
 # Default bound on one response, seconds.
 our $TIMEOUT = 20;
+
+# When this file started, to the millisecond, for test/run-all's failure
+# report, which shows the error log from then on (Test.pm's own "Current
+# time" has whole seconds).
+printf "# started at %.3f\n", time;
 
 sub mpm {
     lc(Apache::Test::config()->{server}->{mpm} || '');
@@ -133,15 +139,19 @@ sub request_text {
 }
 
 # Write all of $data in one go (one write call when it fits).
+# t_sent is the time before the write: on a loaded machine this process
+# may be descheduled right after it, and a time taken then would make
+# the response look faster than it was.
 sub send_raw {
     my ($self, $data) = @_;
+    my $t = time;
     my $off = 0;
     while ($off < length $data) {
         my $n = syswrite $self->{sock}, $data, length($data) - $off, $off;
         die "write: $!\n" unless defined $n;
         $off += $n;
     }
-    $self->{t_sent} = time;
+    $self->{t_sent} = $t;
 }
 
 sub send_request {
@@ -214,7 +224,8 @@ sub decode_chunked {
     }
 }
 
-# Read one response.  Options: head => 1 (no body follows), timeout.
+# Read one response.  Options: head => 1 (no body follows), timeout,
+# quiet => 1 (no debug line about it).
 # Returns a hash: status, headers (lower-case names), body (what arrived,
 # dechunked), complete (body framing satisfied), eof (server closed),
 # t_headers / elapsed (seconds since the request was sent, or since this
@@ -302,6 +313,7 @@ sub read_response {
     $res{eof} = $self->{eof};
     $res{elapsed} = time - $t0;
     delete $self->{t_sent};
+    return \%res if $opt{quiet};
     t_debug("$status_line: " . length($res{body}) . " body bytes in "
             . sprintf('%.3f', $res{elapsed}) . ' s'
             . ($res{error} ? " ($res{error})" : ''));
@@ -493,22 +505,23 @@ sub fd_counts {
     return \%n;
 }
 
-# { state name => count } of the TCP sockets whose local port is the
-# server's, from /proc/net/tcp and tcp6.
+# { state name => count } of the server side's TCP sockets on local port
+# @ports (default: the main port), from /proc/net/tcp and tcp6.
 my %tcp_state = ('01' => 'ESTABLISHED', '02' => 'SYN_SENT',
                  '03' => 'SYN_RECV', '04' => 'FIN_WAIT1',
                  '05' => 'FIN_WAIT2', '06' => 'TIME_WAIT', '07' => 'CLOSE',
                  '08' => 'CLOSE_WAIT', '09' => 'LAST_ACK', '0A' => 'LISTEN',
                  '0B' => 'CLOSING');
 sub tcp_states {
-    my $port = sprintf '%04X', port();
+    my @ports = @_ ? @_ : (port());
+    my $re = join '|', map { sprintf '%04X', $_ } @ports;
     my %n;
     for my $file ('/proc/net/tcp', '/proc/net/tcp6') {
         open my $fh, '<', $file or next;
         <$fh>;
         while (<$fh>) {
             my (undef, $local, undef, $st) = split;
-            next unless defined $st && $local =~ /:$port$/;
+            next unless defined $st && $local =~ /:(?:$re)$/;
             $n{ $tcp_state{$st} || $st }++;
         }
     }
@@ -517,7 +530,7 @@ sub tcp_states {
 
 # /server-status?auto as { key => value }; {} when it cannot be read.
 sub status_auto {
-    my $r = raw_get('/server-status?auto', timeout => 10,
+    my $r = raw_get('/server-status?auto', timeout => 10, quiet => 1,
                     headers => [Connection => 'close']);
     my %v;
     return \%v unless $r->{status} == 200;
@@ -537,6 +550,19 @@ sub wait_for {
         return $v if $v || time >= $end;
         sleep 0.1;
     }
+}
+
+# True when /server-status?auto says $key: 0 in $answers answers in a row
+# (default 1) within $secs seconds.  DialupActive counts the downloads of
+# the child that answers: several answers in a row cover both children
+# (with keep-alive off, the children take turns at accept()).
+sub status_zero_within {
+    my ($secs, $key, $answers) = @_;
+    $answers ||= 1;
+    return wait_for($secs, sub {
+        !grep { my $v = status_auto()->{$key}; !defined $v || $v != 0 }
+            1 .. $answers;
+    }) ? 1 : 0;
 }
 
 sub suspend_log {
@@ -559,20 +585,128 @@ sub fd_total {
     return $sum;
 }
 
-# After aborted or finished requests, the server is back to its baseline:
-# no socket of its port in CLOSE_WAIT, the children's descriptors back to
-# the counts in %$base (pid => count), and, where requests suspend, no
-# suspended connection left.  Three checks (two on worker and prefork).
+# The ports the server listens on: the main one and those of the virtual
+# hosts of t/conf/*.conf ("Define NAME_PORT N", see DialupTest's
+# define_port()).
+sub server_ports {
+    my %p = (port() => 1);
+    my $dir = Apache::Test::vars('t_conf');
+    for my $conf (glob "$dir/*.conf") {
+        open my $fh, '<', $conf or next;
+        while (<$fh>) {
+            $p{$1} = 1 if /^\s*Define\s+\w+_PORT\s+(\d+)\s*$/;
+        }
+    }
+    return sort { $a <=> $b } keys %p;
+}
+
+# One look at the server for quiet_server(): what is not quiet, as a
+# list of texts, and the children's descriptors.  The sockets are read
+# before the status request, so that its own connection is not seen.
+sub quiet_sample {
+    my @left;
+    my %busy = %{ tcp_states(server_ports()) };
+    delete @busy{qw(LISTEN TIME_WAIT FIN_WAIT2)};
+    push @left, join(' ', map { "$busy{$_} $_" } sort keys %busy)
+                . ' socket(s) on the server ports' if %busy;
+    my @kids = child_pids();
+    my $fds = fd_counts(@kids);
+    push @left, 'no child process' unless @kids;
+
+    if (Apache::Test::have_module('status')) {
+        my $st = status_auto();
+        if (!%$st) {
+            push @left, 'no answer from /server-status?auto';
+        }
+        else {
+            # The status request itself keeps one worker busy.
+            push @left, "BusyWorkers $st->{BusyWorkers}"
+                if ($st->{BusyWorkers} || 0) > 1;
+            for my $k (qw(ConnsAsyncSuspended Stopping DialupActive)) {
+                push @left, "$k $st->{$k}" if $st->{$k};
+            }
+        }
+    }
+    return (\@left, $fds);
+}
+
+# Waits, up to $secs seconds (default 30), until the server is quiet:
+# no connection of an earlier test on its ports (only listening sockets
+# and closed ones in TIME_WAIT or FIN_WAIT2), and, where mod_status is
+# loaded, no busy worker but the one answering, no suspended connection,
+# no stopping child and no paced download (DialupActive, which counts
+# the answering child's only); all that in three looks in a row, 0.25 s
+# apart, with the same children and the same number of open descriptors
+# in each.
+#
+# Returns { quiet => 1 or 0, fds => { child pid => open fds },
+# left => what was not quiet at the last look, waited => seconds }.
+# When the server is not quiet, a diag says what was left over: later
+# checks against the baseline then skip (server_clean_ok() does), so that
+# what an earlier file left behind does not fail this one.
+sub quiet_server {
+    my ($secs) = @_;
+    $secs ||= 30;
+    my $t0 = time;
+    my ($good, $left, $fds, $last) = (0, [], {});
+    while (1) {
+        ($left, $fds) = quiet_sample();
+        my $key = join ' ', map { "$_=$fds->{$_}" } sort keys %$fds;
+        if (@$left) {
+            $good = 0;
+        }
+        elsif ($good && $key eq $last) {
+            $good++;
+        }
+        else {
+            $good = 1;
+        }
+        $last = $key;
+        last if $good >= 3 || time - $t0 >= $secs;
+        sleep 0.25;
+    }
+    my %q = (quiet => $good >= 3 ? 1 : 0, fds => $fds,
+             waited => time - $t0,
+             left => @$left ? join('; ', @$left)
+                            : 'descriptors of the children still changing');
+    if ($q{quiet}) {
+        t_debug(sprintf 'server quiet after %.1f s; children and open fds: %s',
+                $q{waited}, $last);
+        $q{left} = '';
+    }
+    else {
+        # In the TAP and, on standard error, in the harness's output.
+        my $msg = sprintf 'server not quiet after %.0f s, left over by an '
+                . 'earlier test: %s', $q{waited}, $q{left};
+        t_debug($msg);
+        print STDERR "# $msg\n";
+    }
+    return \%q;
+}
+
+# After aborted or finished requests, the server is back to the baseline
+# $q that quiet_server() took: no socket on its ports in CLOSE_WAIT, the
+# children's descriptors back to their counts then, and, where requests
+# suspend, no suspended connection left.  Three checks (two on worker and
+# prefork), skipped when the server was not quiet at the baseline.
 sub server_clean_ok {
-    my ($base) = @_;
+    my ($q) = @_;
+    my $base = $q->{fds};
+    my $n = expect_async() ? 3 : 2;
+    unless ($q->{quiet}) {
+        Apache::Test::skip("server not quiet before the test ($q->{left})")
+            for 1 .. $n;
+        return;
+    }
     my $base_sum = 0;
     $base_sum += $_ for values %$base;
 
-    my $cw = wait_for(10, sub { !(tcp_states()->{CLOSE_WAIT} || 0) });
-    t_debug('server port sockets: ' . join ' ', %{ tcp_states() });
+    my @ports = server_ports();
+    my $cw = wait_for(20, sub { !(tcp_states(@ports)->{CLOSE_WAIT} || 0) });
+    t_debug('server port sockets: ' . join ' ', %{ tcp_states(@ports) });
     Apache::Test::ok(t_cmp($cw ? 1 : 0, 1, 'no socket left in CLOSE_WAIT'));
 
-    my $fds = wait_for(10, sub { fd_total($base) <= $base_sum });
+    my $fds = wait_for(20, sub { fd_total($base) <= $base_sum });
     my $now = fd_counts(keys %$base);
     t_debug("children and open fds after: "
             . join ' ', map { "$_=$now->{$_}" } sort keys %$now);
@@ -581,11 +715,8 @@ sub server_clean_ok {
                            . "(now " . fd_total($base) . ")"));
 
     if (expect_async()) {
-        my $st = wait_for(10, sub {
-            my $v = status_auto()->{ConnsAsyncSuspended};
-            defined $v && $v == 0 ? 1 : 0;
-        });
-        Apache::Test::ok(t_cmp($st, 1, 'ConnsAsyncSuspended back to 0'));
+        Apache::Test::ok(t_cmp(status_zero_within(20, 'ConnsAsyncSuspended'),
+                               1, 'ConnsAsyncSuspended back to 0'));
     }
 }
 

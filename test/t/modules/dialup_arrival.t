@@ -8,12 +8,14 @@
 # - Pipelined: two requests in one write.  The second download starts when
 #   the first one ends, so both take two seconds in all, not one.
 # - Queued (event and worker, whose 20 threads the test can fill): 20
-#   requests to mod_suspend_test hold every worker for 1.5 s, then a paced
+#   requests to mod_suspend_test hold every worker for 2.5 s (22 are
+#   sent: a child may stop accepting with its last worker still idle);
+#   once 20 handlers have started (ST09 in the error log), a paced
 #   request arrives and waits for a worker, longer than its download
-#   takes.  Its download makes up for the wait: the whole body is due when
-#   a worker gets to it, and comes right after the headers, instead of a
-#   second later.  Skipped under prefork, whose children start one by
-#   one.
+#   takes.  Its
+#   download makes up for the wait: the whole body is due when a worker
+#   gets to it, and comes right after the headers, instead of a second
+#   later.  Skipped under prefork, whose children start one by one.
 
 use strict;
 use warnings FATAL => 'all';
@@ -37,6 +39,20 @@ plan tests => 6 + ($queued ? 3 : 0), need_module('dialup');
 my $docroot = Apache::Test::vars('documentroot');
 my $data = content($size);
 t_write_file("$docroot$path", $data);
+
+# The client ports of the requests whose mod_suspend_test handler started
+# serving synchronously (ST09), in the error log from byte $from on.
+sub started_ports {
+    my ($file, $from) = @_;
+    open my $fh, '<', $file or return ();
+    seek $fh, $from, 0;
+    my %p;
+    while (<$fh>) {
+        $p{$1} = 1
+            if /\[client [\d.]+:(\d+)\] ST09: serving synchronously/;
+    }
+    return keys %p;
+}
 
 sub ideal {
     my $r = shift;
@@ -90,8 +106,16 @@ sub ideal {
 # --- a request that waits for a worker -------------------------------------
 
 if ($queued) {
-    my $hold = 1.5;
+    my $hold = 2.5;
     my $workers = 20;                   # t/conf/httpd.conf.in
+    my $error_log = Apache::Test::vars('t_logs') . '/error_log';
+    my $from = -s $error_log || 0;
+    quiet_server();
+    # Two more than the workers: a child may stop accepting while its
+    # listener keeps its last idle worker for the next connection, and
+    # then one of its holds waits (seen in this suite's runs).  Those
+    # that wait are queued ahead of the paced request.
+    my $t_holds = time;
     my @holds = map {
         my $c = SuspendTest::Conn->new;
         $c->send_request('GET', suspend_url(steps => 1, size => 1,
@@ -99,9 +123,21 @@ if ($queued) {
                                             sync => 1),
                          headers => [Connection => 'close']);
         $c;
-    } 1 .. $workers;
+    } 1 .. $workers + 2;
+    # A hold has a worker when its handler has logged ST09 for its client
+    # port (a wait for that, not a guess at how long it takes).
+    my %port = map { $_->sockport => 1 } @holds;
+    my $started = 0;
+    wait_for(20, sub {
+        $started = grep { $port{$_} } started_ports($error_log, $from);
+        $started >= $workers;
+    });
     my $t_hold = time;
-    sleep 0.3;
+    # All workers held at once: the first holds had not ended yet.
+    my $at_once = $started >= $workers && $t_hold - $t_holds < $hold;
+    t_debug(sprintf 'handlers of the holds started: %d of %d, %.2f s '
+            . 'after the first was sent', $started, $workers + 2,
+            $t_hold - $t_holds);
 
     my $c = SuspendTest::Conn->new;
     $c->send_request('GET', $path, headers => [Connection => 'close']);
@@ -109,8 +145,12 @@ if ($queued) {
     my $r = $c->read_response(timeout => 15);
     my @h = map { $_->read_response(timeout => 10) } @holds;
 
-    ok t_cmp(scalar(grep { $_->{status} == 200 && $_->{complete} } @h),
-             $workers, "the $workers requests that held the workers");
+    my $done = grep { $_->{status} == 200 && $_->{complete} } @h;
+    ok t_cmp(($at_once ? 'all workers held at once' : 'not at once')
+             . ", $done complete",
+             'all workers held at once, ' . ($workers + 2) . ' complete',
+             "the requests that held the $workers workers: all of them "
+             . 'held before the paced request, then complete');
     ok t_cmp($r->{status} == 200 && $r->{complete}
              && body_matches($r->{body}, $data, 'queued') ? 1 : 0, 1,
              'queued: 200, body exact');
@@ -122,7 +162,8 @@ if ($queued) {
     my $wait = $r->{t_headers};
     my $body = defined $wait && defined $r->{elapsed}
                ? $r->{elapsed} - $wait : undef;
-    t_debug(sprintf 'workers held for %.2f s after the request', $held);
+    t_debug(sprintf 'workers held for at most %.2f s after the request',
+            $held);
     ok t_cmp(defined $body && $wait >= 0.8 * $ideal
              && $body < 0.5 * $ideal ? 1 : 0, 1,
              sprintf 'queued: headers after %.2f s (at least %.2f s), then '

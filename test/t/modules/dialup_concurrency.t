@@ -39,6 +39,9 @@ t_write_file("$docroot/dialup/many/4k.txt", $data);
 my $ideal = (length($data) + 250) * 8 / $rate;
 my $bound = 3 * $ideal;
 
+# From a quiet server: no worker or connection of an earlier test.
+quiet_server();
+
 my @res = parallel_get([map { "/dialup/many/4k.txt?few$$-$_" } 1 .. $few],
                        timeout => 60);
 my $ok = grep { $_->{status} == 200 && $_->{complete}

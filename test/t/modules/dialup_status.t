@@ -51,6 +51,9 @@ else {
 
 # --- mod_status while downloads are paced ------------------------------------
 
+# The counts go back to 0 afterwards only from a quiet server; when an
+# earlier test left one that is not, those checks are skipped.
+my $quiet = quiet_server();
 my (@auto, @html);
 my @res = parallel_get(
     [map { "/dialup/many/4k.txt?status$$-$_" } 1 .. $n],
@@ -101,15 +104,15 @@ if (expect_async()) {
 
 # --- and afterwards ----------------------------------------------------------
 
-my $zero = wait_for(10, sub {
-    !grep { my $v = status_auto()->{DialupActive}; !defined $v || $v != 0 }
-        1 .. 4;
-});
-ok t_cmp($zero ? 1 : 0, 1, 'DialupActive back to 0 (four answers in a row)');
-if (expect_async()) {
-    my $st = wait_for(10, sub {
-        my $v = status_auto()->{ConnsAsyncSuspended};
-        defined $v && $v == 0 ? 1 : 0;
-    });
-    ok t_cmp($st, 1, 'ConnsAsyncSuspended back to 0');
+if ($quiet->{quiet}) {
+    ok t_cmp(status_zero_within(20, 'DialupActive', 4), 1,
+             'DialupActive back to 0 (four answers in a row)');
+    if (expect_async()) {
+        ok t_cmp(status_zero_within(20, 'ConnsAsyncSuspended'), 1,
+                 'ConnsAsyncSuspended back to 0');
+    }
+}
+else {
+    skip "server not quiet before the test ($quiet->{left})"
+        for 1 .. (expect_async() ? 2 : 1);
 }
