@@ -13,7 +13,8 @@ use SuspendTest qw(body_matches);
 
 use Exporter 'import';
 our @EXPORT = qw(content wire paced_ok unpaced_ok served_ok
-                 server_sockets define_port);
+                 server_sockets define_port served_twice_ok
+                 error_log_since);
 
 # The first $n bytes of the test data: numbered 29-byte lines, so a
 # misplaced byte shows where it came from.
@@ -118,6 +119,68 @@ sub define_port {
         }
     }
     die "no \"Define $name\" in $dir/*.conf\n";
+}
+
+# GET $path on a new keep-alive connection, then /health.txt on the same
+# one.  The first response must be status $status with body $want, paced
+# at $rate bit/s (at least 0.8 times the time its bytes take) if $paced,
+# else in less than half that; the second must be answered.  Three checks.
+sub served_twice_ok {
+    my ($name, $path, $status, $want, $rate, $paced) = @_;
+    my ($r, $again);
+    eval {
+        my $c = SuspendTest::Conn->new;
+        $c->send_request(GET => $path);
+        $r = $c->read_response(timeout => 40);
+        $c->send_request(GET => '/health.txt');
+        $again = $c->read_response(timeout => 20);
+        $c->disconnect;
+    };
+    Apache::TestUtil::t_debug("$name: error: $@") if $@;
+    $r ||= { status => 0, body => '', headers => {} };
+    $again ||= { status => 0, body => '', headers => {} };
+    Apache::TestUtil::t_debug("$name: $path: " . ($r->{error} || 'complete'));
+
+    Apache::Test::ok(t_cmp($r->{status} == $status && $r->{complete}
+                           && body_matches($r->{body}, $want, $name)
+                           ? 1 : 0, 1,
+                           "$name: $status, body exact (got $r->{status}, "
+                           . length($r->{body}) . ' bytes)'));
+
+    my $t = $r->{elapsed};
+    # The expected body and the headers that came (none if none came).
+    my $ideal = (length($want) + ($r->{status}
+                                  ? wire({ %$r, status => 200 })
+                                    - length $r->{body} : 0)) * 8 / $rate;
+    my $took = defined $t ? sprintf('%.3f', $t) : 'no answer';
+    my $ok = defined $t && $r->{complete}
+             && ($paced ? $t >= 0.8 * $ideal : $t < 0.5 * $ideal);
+    Apache::Test::ok(t_cmp($ok ? 1 : 0, 1, $paced
+                           ? sprintf("%s: paced, %s s (at least %.2f s)",
+                                     $name, $took, 0.8 * $ideal)
+                           : sprintf("%s: not paced, %s s (less than "
+                                     . "%.2f s)", $name, $took,
+                                     0.5 * $ideal)));
+
+    Apache::Test::ok(t_cmp($again->{status} == 200
+                           && $again->{body} eq "healthy\n" ? 1 : 0, 1,
+                           "$name: a second request on the same connection "
+                           . "answered (got $again->{status}"
+                           . ($again->{error} ? ", $again->{error}" : '')
+                           . ')'));
+}
+
+# The lines of error log $elog from byte offset $start on that match $re,
+# each also shown with t_debug.
+sub error_log_since {
+    my ($elog, $start, $re) = @_;
+    my @lines;
+    if (open my $fh, '<', $elog) {
+        seek $fh, $start, 0;
+        @lines = grep { /$re/ } <$fh>;
+    }
+    Apache::TestUtil::t_debug("error log: $_") for @lines;
+    return @lines;
 }
 
 1;

@@ -77,58 +77,13 @@ for my $case (@cases) {
         skip "$name: mod_$case->{need} is not loaded" for 1 .. 3;
         next;
     }
-    my ($r, $again);
-    eval {
-        my $c = SuspendTest::Conn->new;
-        $c->send_request(GET => $case->{path});
-        $r = $c->read_response(timeout => 40);
-        $c->send_request(GET => '/health.txt');
-        $again = $c->read_response(timeout => 20);
-        $c->disconnect;
-    };
-    t_debug("$name: error: $@") if $@;
-    $r ||= { status => 0, body => '', headers => {} };
-    $again ||= { status => 0, body => '', headers => {} };
-    t_debug("$name: $case->{path}: " . ($r->{error} || 'complete'));
-
-    ok t_cmp($r->{status} == $case->{status} && $r->{complete}
-             && body_matches($r->{body}, $data, $name) ? 1 : 0, 1,
-             "$name: $case->{status} with the file, byte-exact "
-             . "(got $r->{status}, " . length($r->{body}) . ' bytes)');
-
-    my $t = $r->{elapsed};
-    # The expected body and the headers that came (none if none came).
-    my $ideal = (length($data) + ($r->{status} ? wire({ %$r, status => 200 })
-                                 - length $r->{body} : 0)) * 8 / $rate;
-    if ($case->{paced}) {
-        ok t_cmp(defined $t && $r->{complete} && $t >= 0.8 * $ideal
-                 ? 1 : 0, 1,
-                 sprintf "%s: paced, %s s (at least %.2f s)", $name,
-                 defined $t ? sprintf('%.3f', $t) : 'no answer',
-                 0.8 * $ideal);
-    }
-    else {
-        ok t_cmp(defined $t && $r->{complete} && $t < 0.5 * $ideal
-                 ? 1 : 0, 1,
-                 sprintf "%s: not paced, %s s (less than %.2f s)", $name,
-                 defined $t ? sprintf('%.3f', $t) : 'no answer',
-                 0.5 * $ideal);
-    }
-
-    ok t_cmp($again->{status} == 200 && $again->{body} eq "healthy\n"
-             ? 1 : 0, 1,
-             "$name: a second request on the same connection answered "
-             . "(got $again->{status}"
-             . ($again->{error} ? ", $again->{error}" : '') . ')');
+    served_twice_ok($name, $case->{path}, $case->{status}, $data, $rate,
+                    $case->{paced});
 }
 
 # A child that crashed is reaped by the parent within a second or so,
 # which logs it then.
 sleep 2;
-my @bad;
-if (open my $fh, '<', $elog) {
-    seek $fh, $elog_start, 0;
-    @bad = grep { /exit signal|dumped core|seg fault|Segmentation/ } <$fh>;
-}
-t_debug("error log: $_") for @bad;
+my @bad = error_log_since($elog, $elog_start,
+                          qr/exit signal|dumped core|seg fault|Segmentation/);
 ok t_cmp(scalar @bad, 0, 'no child crashed (error log)');

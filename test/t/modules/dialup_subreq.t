@@ -61,59 +61,14 @@ my $elog_start = -s $elog || 0;
 
 for my $case (@cases) {
     my $name = $case->{name};
-    my ($r, $again);
-    eval {
-        my $c = SuspendTest::Conn->new;
-        $c->send_request(GET => $case->{page});
-        $r = $c->read_response(timeout => 40);
-        $c->send_request(GET => '/health.txt');
-        $again = $c->read_response(timeout => 20);
-        $c->disconnect;
-    };
-    t_debug("$name: error: $@") if $@;
-    $r ||= { status => 0, body => '', headers => {} };
-    $again ||= { status => 0, body => '', headers => {} };
-    t_debug("$name: $case->{page}: " . ($r->{error} || 'complete'));
-
-    ok t_cmp($r->{status} == 200 && $r->{complete}
-             && body_matches($r->{body}, $want, $name) ? 1 : 0, 1,
-             "$name: 200 with the included file, byte-exact (got "
-             . "$r->{status}, " . length($r->{body}) . ' bytes)');
-
-    my $t = $r->{elapsed};
-    # The expected body and the headers that came (none if none came).
-    my $ideal = (length($want) + ($r->{status} ? wire({ %$r, status => 200 })
-                                 - length $r->{body} : 0)) * 8 / $rate;
-    if ($case->{paced}) {
-        ok t_cmp(defined $t && $r->{complete} && $t >= 0.8 * $ideal
-                 ? 1 : 0, 1,
-                 sprintf "%s: paced, %s s (at least %.2f s)", $name,
-                 defined $t ? sprintf('%.3f', $t) : 'no answer',
-                 0.8 * $ideal);
-    }
-    else {
-        ok t_cmp(defined $t && $r->{complete} && $t < 0.5 * $ideal
-                 ? 1 : 0, 1,
-                 sprintf "%s: not paced, %s s (less than %.2f s)", $name,
-                 defined $t ? sprintf('%.3f', $t) : 'no answer',
-                 0.5 * $ideal);
-    }
-
-    ok t_cmp($again->{status} == 200 && $again->{body} eq "healthy\n"
-             ? 1 : 0, 1,
-             "$name: a second request on the same connection answered "
-             . "(got $again->{status}"
-             . ($again->{error} ? ", $again->{error}" : '') . ')');
+    served_twice_ok($name, $case->{page}, 200, $want, $rate,
+                    $case->{paced});
 }
 
 # A child that crashed is reaped by the parent within a second or so,
 # which logs it then.
 sleep 2;
-my @bad;
-if (open my $fh, '<', $elog) {
-    seek $fh, $elog_start, 0;
-    my $re = qr/subrequest returned|unable to include|exit signal/;
-    @bad = grep { /$re|dumped core|seg fault|Segmentation/ } <$fh>;
-}
-t_debug("error log: $_") for @bad;
+my @bad = error_log_since($elog, $elog_start,
+                          qr/subrequest returned|unable to include/
+                          . '|exit signal|dumped core|seg fault|Segmentation');
 ok t_cmp(scalar @bad, 0, 'no failed include and no crash (error log)');
