@@ -1,5 +1,5 @@
-# ModemStandard and DialupRate values checked by "httpd -t": every bad
-# value stops the server from starting, with a message that names the
+# ModemStandard, DialupRate and DialupMinRate values checked by "httpd
+# -t": every bad value stops the server from starting, with a message that names the
 # directive, the value and what is accepted; every good one (modem names
 # in any case, rates from 8 bit/s to 100 Gbit/s with k or M, "off") in
 # every context passes.
@@ -26,6 +26,12 @@ sub rate_error {
     "DialupRate: '$_[0]' is not a rate in bits per second from 8 to "
     . '100000000000 (digits with an optional k or M suffix, e.g. 56000, '
     . '56k, 2M) or off';
+}
+
+sub min_rate_error {
+    "DialupMinRate: '$_[0]' is neither a modem standard ("
+    . join(', ', @modems) . ') nor a rate in bits per second from 8 to '
+    . '100000000000 (digits with an optional k or M suffix, e.g. 2400, 56k)';
 }
 
 # Where a directive goes: server config, <VirtualHost>, <Directory>,
@@ -61,6 +67,9 @@ my @bad = (
     ['DialupRate', '2G', 'Location', rate_error('2G')],
     ['DialupRate', 'fast', 'Files', rate_error('fast')],
     ['DialupRate', '""', 'server', qr/^DialupRate takes one argument/],
+    (map { ['DialupMinRate', $_, 'server', min_rate_error($_)] }
+         qw(off 0 7 V.93 56kb fast)),
+    ['DialupMinRate', '5', 'Location', min_rate_error('5')],
 );
 
 my %seen;
@@ -71,7 +80,9 @@ my @good = (
     (map { ['DialupRate', $_, 'Directory'] }
          qw(8 9 56000 56k 56K 2M 2m 100000000000 100000000k 100000M
             off OFF Off)),
-    (map { (['ModemStandard', 'V.92', $_], ['DialupRate', '56k', $_]) }
+    (map { ['DialupMinRate', $_, 'Directory'] } qw(8 2400 56k V.21 v.22bis)),
+    (map { (['ModemStandard', 'V.92', $_], ['DialupRate', '56k', $_],
+            ['DialupMinRate', 'V.22', $_]) }
          sort keys %context),
 );
 
