@@ -142,6 +142,9 @@ struct dialup_req_t {
      * much it may queue (dialup_pace_backlog_max()) */
     int fd;
     apr_int64_t backlog_max;
+    /* what the kernel queued at the last look plus what was sent since:
+     * less at the next look means the client took data */
+    apr_int64_t queued_seen;
     const char *modem;
     /* the filter holds back only while the handler runs the core's */
     int holding;
@@ -476,7 +479,7 @@ static apr_bucket *dialup_boundary_create(apr_bucket_alloc_t *list)
  * Only Linux says (SIOCOUTQ); elsewhere the handler caps the socket's send
  * buffer instead.  Same threads as dialup_pulse().
  */
-static int dialup_backlogged(dialup_req_t *ctx)
+static int dialup_backlogged(dialup_req_t *ctx, apr_time_t now)
 {
 #if defined(__linux__) && defined(SIOCOUTQ)
     int queued = 0;
@@ -484,6 +487,13 @@ static int dialup_backlogged(dialup_req_t *ctx)
     if (ctx->fd < 0 || ioctl(ctx->fd, SIOCOUTQ, &queued) != 0) {
         return 0;
     }
+    /* A client that reads slowly keeps the queue near the bound, but it
+     * shrinks: that is progress, which Timeout does not cut short. */
+    if ((apr_int64_t)queued < ctx->queued_seen) {
+        ctx->progress = now;
+        ctx->stall_wait = 0;
+    }
+    ctx->queued_seen = queued;
     return (apr_int64_t)queued > ctx->backlog_max;
 #else
     return 0;
@@ -627,7 +637,8 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
             return DIALUP_ABORTED;
         }
     }
-    if ((!blocking && c->data_in_output_filters) || dialup_backlogged(ctx)) {
+    if ((!blocking && c->data_in_output_filters)
+        || dialup_backlogged(ctx, now)) {
         return dialup_stalled(ctx, now, wake);
     }
     ctx->progress = now;
@@ -636,12 +647,13 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
     n = dialup_pace_step(&ctx->pace, ctx->total, ctx->sent, now, wake);
     last = (*wake == 0);
     while (n > 0 || last) {
-        /* Without blocking, at most DIALUP_CHUNK_MAX at a time, and no more
-         * once the client stops taking data: the core output filter never
-         * holds more than that, which keeps it from writing with blocking
-         * (it does past FlushMaxThreshold). */
-        apr_int64_t chunk = (!blocking && n > DIALUP_CHUNK_MAX)
-                            ? DIALUP_CHUNK_MAX : n;
+        /* At most DIALUP_CHUNK_MAX at a time, and no more once the client
+         * stops taking data or the kernel queues enough: without blocking,
+         * the core output filter then never holds more than that, which
+         * keeps it from writing with blocking (it does past
+         * FlushMaxThreshold); with blocking, no write waits long for a
+         * slow client, whose schedule was held meanwhile. */
+        apr_int64_t chunk = (n > DIALUP_CHUNK_MAX) ? DIALUP_CHUNK_MAX : n;
         int final = last && chunk == n;
 
         rv = dialup_send(ctx, chunk, final, blocking);
@@ -675,7 +687,8 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
         if (final) {
             return DIALUP_DONE;
         }
-        if (n > 0 && dialup_backlogged(ctx)) {
+        ctx->queued_seen += chunk;
+        if (n > 0 && dialup_backlogged(ctx, now)) {
             /* A pulse that catches up must not fill the socket buffer
              * either: the rest goes once the client has taken some. */
             *wake = dialup_stall_recheck(ctx, now);
