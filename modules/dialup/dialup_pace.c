@@ -94,6 +94,34 @@ int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec)
     return 0;
 }
 
+int dialup_parse_size(const char *arg, apr_int64_t *bytes)
+{
+    apr_int64_t value = 0, unit = 1;
+    const char *s = arg;
+
+    if (!apr_isdigit(*s)) {
+        return -1;
+    }
+    while (apr_isdigit(*s)) {
+        if (value > DIALUP_SIZE_MAX) {
+            return -1;
+        }
+        value = value * 10 + (*s - '0');
+        s++;
+    }
+    switch (*s) {
+    case 'k': case 'K': unit = APR_INT64_C(1) << 10; s++; break;
+    case 'm': case 'M': unit = APR_INT64_C(1) << 20; s++; break;
+    case 'g': case 'G': unit = APR_INT64_C(1) << 30; s++; break;
+    default: break;
+    }
+    if (*s != '\0' || value > DIALUP_SIZE_MAX / unit) {
+        return -1;
+    }
+    *bytes = value * unit;
+    return 0;
+}
+
 apr_int64_t dialup_pace_due(const dialup_pace_t *p, apr_time_t now)
 {
     apr_int64_t elapsed, secs, usecs, due;
@@ -177,6 +205,23 @@ apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
     }
     *wake = next;
     return allowed;
+}
+
+int dialup_pace_idle(dialup_pace_t *p, apr_time_t idle_since, apr_time_t now)
+{
+    apr_interval_time_t idle;
+
+    if (now <= idle_since || now - idle_since <= p->pulse) {
+        return 0;
+    }
+    idle = now - idle_since - p->pulse;
+    /* (no overflow: start <= idle_since in any schedule that ran, and
+     * start + idle <= now - pulse + (start - idle_since)) */
+    if (p->start > APR_INT64_MAX - idle) {
+        return 0;
+    }
+    p->start += idle;
+    return 1;
 }
 
 apr_time_t dialup_pace_align(apr_time_t t, apr_interval_time_t grid)

@@ -62,6 +62,17 @@ const dialup_modem_t *dialup_modem_find(const char *name);
  */
 int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec);
 
+/** Largest size accepted by dialup_parse_size() (1 TB) */
+#define DIALUP_SIZE_MAX (APR_INT64_C(1) << 40)
+
+/**
+ * Parse a size in bytes: digits with an optional K, M or G suffix (1024,
+ * 1024^2, 1024^3), case-insensitive, e.g. "0", "65536", "64K", "64M".
+ * @return 0 and *bytes set, or -1 if arg is not such a size or is above
+ * DIALUP_SIZE_MAX
+ */
+int dialup_parse_size(const char *arg, apr_int64_t *bytes);
+
 /** A transfer's schedule: bytes are due at a constant rate from start */
 typedef struct dialup_pace_t {
     apr_int64_t bits_per_sec;   /**< DIALUP_RATE_MIN..DIALUP_RATE_MAX */
@@ -96,6 +107,18 @@ apr_time_t dialup_pace_time_of(const dialup_pace_t *p, apr_int64_t n);
 apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
                              apr_int64_t sent, apr_time_t now,
                              apr_time_t *wake);
+
+/**
+ * A line that ran idle banks at most one pulse of time: a modem delivers a
+ * short message at once after a silence, but a long one at its rate,
+ * however long the silence was.  When everything handed over had gone at
+ * idle_since and more comes at now, move the start of the schedule
+ * forward by the part of the silence beyond one pulse.  What the schedule
+ * allowed already at idle_since (e.g. for the time a request waited in the
+ * server) is kept.
+ * @return 1 if the start moved, 0 if not
+ */
+int dialup_pace_idle(dialup_pace_t *p, apr_time_t idle_since, apr_time_t now);
 
 /**
  * Round a wake-up time up to the next multiple of grid, so that the pulses

@@ -15,24 +15,36 @@
  */
 
 /*
- * mod_dialup: serve static files at the speed of a modem.
+ * mod_dialup: serve responses at the speed of a modem.
  *
- * The handler wraps the core's default handler: the core serves the file
- * exactly as it always does (headers, conditional requests, ranges,
- * EnableSendfile, EnableMMAP) into the DIALUP_PACE output filter, which
- * sits after the protocol filters and holds back the response as it
- * would go on the wire.  Pulses then hand it to the connection filters a
- * few hundred bytes at a time, on an absolute schedule
+ * The handler wraps whatever handler serves the request (the core's
+ * default handler for a file, mod_proxy, mod_cgid, ...): it runs them
+ * itself with ap_run_handler(), with two output filters in place.
+ * DIALUP_MODEM, before the protocol filters, chooses the modem once the
+ * status and headers are known (X-Dialup-Modem, the dialup-modem
+ * variable, the configuration); DIALUP_PACE, after them, holds back the
+ * response as it would go on the wire and hands it to the connection
+ * filters a few hundred bytes at a time, on an absolute schedule
  * (dialup_pace.c).
  *
- * On an MPM that can suspend (the patched event MPM), the handler returns
- * SUSPENDED and every pulse runs from ap_mpm_register_timed_callback() on
- * any worker thread: no thread is held between pulses, and a pulse never
- * blocks on the client (a client that does not read is waited for with
- * timers, up to Timeout).  The last pulse finishes the request and gives
- * the connection back to the MPM with ap_mpm_resume_suspended().  Where
- * the MPM or the connection cannot suspend (worker, prefork, TLS, HTTP/2
- * streams), the handler paces on its own thread, like mod_ratelimit.
+ * While the handler runs, the filter paces on its thread, which is there
+ * anyway.  What the handler writes faster than the line takes is held: in
+ * memory up to DialupBufferMemory, then in an unlinked temporary file up
+ * to DialupBufferFile; only beyond that does the handler's thread wait
+ * for the schedule.  A backend is then released as soon as its response
+ * is buffered.  A flush (a stream's next event) is delivered as soon as
+ * the schedule allows, the thread waiting for it while what is held goes
+ * within a second.
+ *
+ * When the handler has returned, on an MPM that can suspend (the patched
+ * event MPM), the handler returns SUSPENDED and every pulse runs from
+ * ap_mpm_register_timed_callback() on any worker thread: no thread is
+ * held between pulses, and a pulse never blocks on the client (a client
+ * that does not read is waited for with timers, up to Timeout).  The last
+ * pulse finishes the request and gives the connection back to the MPM
+ * with ap_mpm_resume_suspended().  Where the MPM or the connection cannot
+ * suspend (worker, prefork, HTTP/2 streams, internal redirects), the
+ * rest is paced on the handler's thread, like mod_ratelimit.
  */
 
 #include "httpd.h"
@@ -45,6 +57,7 @@
 #include "ap_mpm.h"
 #include "mod_status.h"
 
+#include "apr_file_io.h"
 #include "apr_optional_hooks.h"
 #include "apr_ring.h"
 #include "apr_strings.h"
@@ -54,6 +67,9 @@
 
 #if APR_HAVE_UNISTD_H
 #include <unistd.h>             /* getpid() */
+#endif
+#if APR_HAVE_FCNTL_H
+#include <fcntl.h>              /* open(O_TMPFILE) */
 #endif
 #if defined(__linux__)
 #include <stddef.h>             /* offsetof() */
@@ -90,8 +106,21 @@ module AP_MODULE_DECLARE_DATA dialup_module;
  * blocking, well below its FlushMaxThreshold (64 KB by default). */
 #define DIALUP_CHUNK_MAX 16384
 
-/* The environment variable that chooses the modem for one request. */
+/* The environment variable that chooses the modem for one request, and
+ * the response header with which a handler or a backend may choose it
+ * where DialupModemHeader allows. */
 #define DIALUP_ENV_NAME "dialup-modem"
+#define DIALUP_HEADER_NAME "X-Dialup-Modem"
+
+/* What a response may hold in memory and in its temporary file by default
+ * (DialupBufferMemory, DialupBufferFile). */
+#define DIALUP_BUFFER_MEMORY_DEFAULT (64 * 1024)
+#define DIALUP_BUFFER_FILE_DEFAULT (APR_INT64_C(64) * 1024 * 1024)
+
+/* The longest the handler's thread waits for a flush to go (one second of
+ * the line): a flush that holds more than the line takes in that time
+ * comes from a handler running ahead of the line, and is buffered. */
+#define DIALUP_FLUSH_WAIT apr_time_from_sec(1)
 
 /* The lowest rate that the variable may choose unless DialupMinRate says
  * otherwise: the slowest modem of the table (V.21). */
@@ -104,17 +133,37 @@ typedef struct dialup_dir_conf_t {
     apr_int64_t bits_per_sec;
     /* modem name or rate as configured, for server-status */
     const char *modem;
-    /* the lowest rate the dialup-modem variable may choose (bit/s),
-     * DIALUP_UNSET inherits */
+    /* the lowest rate the dialup-modem variable or the X-Dialup-Modem
+     * header may choose (bit/s), DIALUP_UNSET inherits */
     apr_int64_t min_rate;
+    /* DialupBufferMemory and DialupBufferFile (bytes), DIALUP_UNSET
+     * inherits */
+    apr_int64_t buffer_memory;
+    apr_int64_t buffer_file;
+    /* DialupModemHeader: 1 on, 0 off, DIALUP_UNSET inherits (off) */
+    int modem_header;
 } dialup_dir_conf_t;
+
+typedef struct dialup_srv_conf_t {
+    /* DialupBufferDir, NULL for the system's temporary directory */
+    const char *buffer_dir;
+} dialup_srv_conf_t;
 
 /* What a pulse decided. */
 typedef enum {
     DIALUP_MORE,                /* call again at *wake */
+    DIALUP_EMPTY,               /* all that is held went; the handler runs
+                                 * on and may write more */
     DIALUP_DONE,                /* everything went to the connection */
     DIALUP_ABORTED              /* the client is gone or stalled */
 } dialup_pulse_e;
+
+/* What DIALUP_MODEM decided for the response. */
+typedef enum {
+    DIALUP_UNDECIDED,
+    DIALUP_PACED,
+    DIALUP_PASSED               /* not paced: passes straight through */
+} dialup_decision_e;
 
 /* One paced response.  Lives in r->pool.  Used by the thread that runs the
  * handler, then by one pulse at a time, each holding r->invoke_mtx. */
@@ -123,9 +172,11 @@ struct dialup_req_t {
     /* in dialup_active, under dialup_active_mtx */
     APR_RING_ENTRY(dialup_req_t) link;
     request_rec *r;
+    dialup_dir_conf_t *conf;
     /* the DIALUP_PACE filter instance, whose next filter takes pulses */
     ap_filter_t *f;
-    /* the response held back, then what is left of it */
+    /* the response held back, then what is left of it: file buckets of
+     * the file served or of the buffer file, and data in memory */
     apr_bucket_brigade *bb;
     /* reused for the remainder when bb is split at a pulse */
     apr_bucket_brigade *rest;
@@ -146,8 +197,34 @@ struct dialup_req_t {
      * less at the next look means the client took data */
     apr_int64_t queued_seen;
     const char *modem;
-    /* the filter holds back only while the handler runs the core's */
+    /* how long the request waited in the server before its handler ran
+     * (the schedule makes up for it), and when the first byte was held */
+    apr_interval_time_t queued;
+    apr_time_t first;
+    /* when the next pulse is due, 0 when nothing is held, and since when
+     * nothing is */
+    apr_time_t wake;
+    apr_time_t idle_since;
+    /* bytes held in memory, and bytes of the buffer file not sent yet */
+    apr_int64_t mem_held;
+    apr_int64_t file_held;
+    /* the buffer file (NULL until needed) and how much was written to it;
+     * the most that may be held in memory and written to the file */
+    apr_file_t *tmp;
+    apr_int64_t tmp_size;
+    apr_int64_t mem_max;
+    apr_int64_t file_max;
+    /* the most a flush may hold for the handler's thread to wait for it
+     * (what the line takes in DIALUP_FLUSH_WAIT) */
+    apr_int64_t flush_max;
+    dialup_decision_e decision;
+    /* set while the handler runs: the filter holds what it writes */
     int holding;
+    /* the EOS is held (the handler has written everything) */
+    int eos;
+    /* pulses while the handler runs flush and wait for the client: the
+     * connection's last filter is not the core's (an HTTP/2 stream) */
+    int sync;
     /* set while the request is listed in dialup_active */
     int listed;
 };
@@ -178,6 +255,7 @@ static void dialup_note_configured(apr_int64_t bits_per_sec)
     }
 }
 
+static ap_filter_rec_t *dialup_modem_filter_handle;
 static ap_filter_rec_t *dialup_pace_filter_handle;
 
 /*
@@ -190,6 +268,9 @@ static void *dialup_create_dir_config(apr_pool_t *p, char *dir)
 
     conf->bits_per_sec = DIALUP_UNSET;
     conf->min_rate = DIALUP_UNSET;
+    conf->buffer_memory = DIALUP_UNSET;
+    conf->buffer_file = DIALUP_UNSET;
+    conf->modem_header = DIALUP_UNSET;
     return conf;
 }
 
@@ -209,6 +290,28 @@ static void *dialup_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     }
     conf->min_rate = (add->min_rate != DIALUP_UNSET) ? add->min_rate
                                                      : base->min_rate;
+    conf->buffer_memory = (add->buffer_memory != DIALUP_UNSET)
+                          ? add->buffer_memory : base->buffer_memory;
+    conf->buffer_file = (add->buffer_file != DIALUP_UNSET)
+                        ? add->buffer_file : base->buffer_file;
+    conf->modem_header = (add->modem_header != DIALUP_UNSET)
+                         ? add->modem_header : base->modem_header;
+    return conf;
+}
+
+static void *dialup_create_server_config(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(dialup_srv_conf_t));
+}
+
+static void *dialup_merge_server_config(apr_pool_t *p, void *basev,
+                                        void *addv)
+{
+    dialup_srv_conf_t *base = basev;
+    dialup_srv_conf_t *add = addv;
+    dialup_srv_conf_t *conf = apr_palloc(p, sizeof(*conf));
+
+    conf->buffer_dir = add->buffer_dir ? add->buffer_dir : base->buffer_dir;
     return conf;
 }
 
@@ -307,6 +410,62 @@ static const char *dialup_set_min_rate(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* DialupBufferMemory SIZE, DialupBufferFile SIZE (server config,
+ * directory, .htaccess); cmd->info says which. */
+static const char *dialup_set_buffer(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    dialup_dir_conf_t *conf = dconf;
+    apr_int64_t bytes;
+
+    if (dialup_parse_size(arg, &bytes) != 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a size in bytes "
+                            "(digits with an optional K, M or G suffix, "
+                            "e.g. 65536, 64K, 64M; 0 for none) up to 1024G",
+                            cmd->cmd->name, arg);
+    }
+    if (cmd->info) {
+        conf->buffer_file = bytes;
+    }
+    else {
+        conf->buffer_memory = bytes;
+    }
+    return NULL;
+}
+
+/* DialupBufferDir DIR (server config) */
+static const char *dialup_set_buffer_dir(cmd_parms *cmd, void *dummy,
+                                         const char *arg)
+{
+    dialup_srv_conf_t *conf = ap_get_module_config(cmd->server->module_config,
+                                                   &dialup_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    const char *dir;
+    apr_finfo_t finfo;
+
+    if (err) {
+        return err;
+    }
+    dir = ap_server_root_relative(cmd->pool, arg);
+    if (!dir || apr_stat(&finfo, dir, APR_FINFO_TYPE, cmd->temp_pool)
+                != APR_SUCCESS || finfo.filetype != APR_DIR) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a directory",
+                            cmd->cmd->name, dir ? dir : arg);
+    }
+    conf->buffer_dir = dir;
+    return NULL;
+}
+
+/* DialupModemHeader on|off (server config, directory, .htaccess) */
+static const char *dialup_set_modem_header(cmd_parms *cmd, void *dconf,
+                                           int flag)
+{
+    dialup_dir_conf_t *conf = dconf;
+
+    conf->modem_header = flag ? 1 : 0;
+    return NULL;
+}
+
 /*
  * Registry of the downloads in progress, for server-status.  Any thread;
  * takes dialup_active_mtx.
@@ -355,77 +514,485 @@ static apr_status_t dialup_close_file(void *data)
 }
 
 /*
- * Hold back brigade bb in ctx->bb.  File buckets are set aside into
+ * Hold back file bucket e (of the file served).  It is set aside into
  * c->pool, an ancestor of the pool where the core output filter sets
  * aside what a client did not take yet: a pulse's slice of a file is then
  * never given a copy of the apr_file_t that the core would close while
- * the rest of the file, sharing it, still waits here.  The files are
- * closed with the request.
+ * the rest of the file, sharing it, still waits here.  The file is closed
+ * with the request.  Runs on the handler's thread.
  */
-static apr_status_t dialup_hold(ap_filter_t *f, dialup_req_t *ctx,
-                                apr_bucket_brigade *bb)
+static apr_status_t dialup_hold_file(dialup_req_t *ctx, apr_bucket *e)
 {
-    request_rec *r = f->r;
+    request_rec *r = ctx->r;
     apr_pool_t *cpool = r->connection->pool;
-    apr_bucket *e;
+    apr_file_t *fd = ((apr_bucket_file *)e->data)->fd;
     apr_status_t rv;
 
-    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
-         e = APR_BUCKET_NEXT(e)) {
-        apr_file_t *fd;
-
-        if (!APR_BUCKET_IS_FILE(e)) {
-            continue;
-        }
-        fd = ((apr_bucket_file *)e->data)->fd;
-        if (apr_pool_is_ancestor(apr_file_pool_get(fd), cpool)) {
-            continue;           /* already long-lived, or moved before */
-        }
-        rv = apr_bucket_setaside(e, cpool);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        apr_pool_cleanup_register(r->pool, ((apr_bucket_file *)e->data)->fd,
-                                  dialup_close_file, apr_pool_cleanup_null);
+    if (fd == ctx->tmp || apr_pool_is_ancestor(apr_file_pool_get(fd), cpool)) {
+        return APR_SUCCESS;     /* already long-lived, or moved before */
     }
-    return ap_save_brigade(f, &ctx->bb, &bb, cpool);
+    rv = apr_bucket_setaside(e, cpool);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_cleanup_register(r->pool, ((apr_bucket_file *)e->data)->fd,
+                              dialup_close_file, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+/* The system's temporary directory, read once in the parent (post_config),
+ * for DialupBufferDir's default. */
+static const char *dialup_temp_dir;
+
+/* Where r's buffer files go (DialupBufferDir). */
+static const char *dialup_buffer_dir_of(request_rec *r)
+{
+    dialup_srv_conf_t *sconf = ap_get_module_config(r->server->module_config,
+                                                    &dialup_module);
+
+    return sconf->buffer_dir ? sconf->buffer_dir
+                             : (dialup_temp_dir ? dialup_temp_dir : "(none)");
 }
 
 /*
- * The DIALUP_PACE output filter.  Runs on the thread of the handler (or of
- * whoever writes the response).  While the handler runs the core's, it
- * holds back everything of a 200 or 206 response to a GET; anything else
- * (errors, 304, HEAD, a late error page) passes straight through.
+ * Open the response's buffer file: a file with no name in DialupBufferDir
+ * (O_TMPFILE), or one created there and unlinked at once, so that nothing
+ * is left behind whatever happens to the process.  Its apr_file_t lives in
+ * c->pool, like a held file's, and is closed with the request.  Runs on
+ * the handler's thread.
+ */
+static apr_status_t dialup_open_buffer(dialup_req_t *ctx)
+{
+    request_rec *r = ctx->r;
+    apr_pool_t *cpool = r->connection->pool;
+    const char *dir = dialup_buffer_dir_of(r);
+    char *name;
+    apr_status_t rv;
+
+#if defined(O_TMPFILE) && defined(O_CLOEXEC)
+    {
+        apr_os_file_t fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+        if (fd >= 0) {
+            rv = apr_os_file_put(&ctx->tmp, &fd,
+                                 APR_FOPEN_READ | APR_FOPEN_WRITE, cpool);
+            if (rv != APR_SUCCESS) {
+                close(fd);
+                ctx->tmp = NULL;
+                return rv;
+            }
+            apr_pool_cleanup_register(r->pool, ctx->tmp, dialup_close_file,
+                                      apr_pool_cleanup_null);
+            return APR_SUCCESS;
+        }
+        /* (file systems without O_TMPFILE: a named file, unlinked) */
+    }
+#endif
+    name = apr_pstrcat(r->pool, dir, "/dialup.XXXXXX", NULL);
+    rv = apr_file_mktemp(&ctx->tmp, name, APR_FOPEN_CREATE | APR_FOPEN_READ
+                         | APR_FOPEN_WRITE | APR_FOPEN_EXCL, cpool);
+    if (rv != APR_SUCCESS) {
+        ctx->tmp = NULL;
+        return rv;
+    }
+    apr_file_remove(name, r->pool);
+    apr_pool_cleanup_register(r->pool, ctx->tmp, dialup_close_file,
+                              apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+/*
+ * Move the data of bucket e, which is in memory, to the end of the buffer
+ * file, and hold it as a file bucket there (the last held bucket grows
+ * when it already ends where the file does: no bucket per write).
+ * Returns APR_SUCCESS with e destroyed, or an error with e left as it was
+ * (the file cannot be opened or written: the data stays in memory).
+ * Runs on the handler's thread; the core output filter reads the same
+ * file, on the same thread or later on a pulse's, after a seek.
+ */
+static apr_status_t dialup_spill(dialup_req_t *ctx, apr_bucket *e)
+{
+    request_rec *r = ctx->r;
+    apr_bucket *last;
+    apr_off_t off = (apr_off_t)ctx->tmp_size;
+    const char *data;
+    apr_size_t len;
+    apr_status_t rv;
+
+    if (!ctx->tmp) {
+        rv = dialup_open_buffer(ctx);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, APLOGNO(19110)
+                          "dialup: cannot create a buffer file in %s, "
+                          "holding the response in memory",
+                          dialup_buffer_dir_of(r));
+            return rv;
+        }
+    }
+    rv = apr_bucket_read(e, &data, &len, APR_BLOCK_READ);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_seek(ctx->tmp, APR_SET, &off);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_write_full(ctx->tmp, data, len, NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, APLOGNO(19111)
+                      "dialup: cannot write to the buffer file in %s, "
+                      "holding the rest of the response in memory",
+                      dialup_buffer_dir_of(r));
+        return rv;
+    }
+
+    last = APR_BRIGADE_LAST(ctx->bb);
+    if (last != APR_BRIGADE_SENTINEL(ctx->bb) && APR_BUCKET_IS_FILE(last)
+        && ((apr_bucket_file *)last->data)->fd == ctx->tmp
+        && last->start + (apr_off_t)last->length == off) {
+        last->length += len;
+    }
+    else {
+        apr_bucket *fb = apr_bucket_file_create(ctx->tmp, off, len,
+                                                r->connection->pool,
+                                                r->connection->bucket_alloc);
+
+        /* A file that still grows is read, not mapped. */
+        apr_bucket_file_enable_mmap(fb, 0);
+        APR_BRIGADE_INSERT_TAIL(ctx->bb, fb);
+    }
+    ctx->tmp_size += len;
+    ctx->file_held += len;
+    apr_bucket_delete(e);
+    return APR_SUCCESS;
+}
+
+/* Whether bucket e holds its data in memory (heap, pool, transient,
+ * immortal): what DialupBufferMemory bounds.  Files and mappings don't. */
+static int dialup_in_memory(apr_bucket *e)
+{
+    return !APR_BUCKET_IS_METADATA(e) && !APR_BUCKET_IS_FILE(e)
+#if APR_HAS_MMAP
+           && !APR_BUCKET_IS_MMAP(e)
+#endif
+           ;
+}
+
+/*
+ * Hold back brigade bb at the end of ctx->bb, emptying bb.  Data in
+ * memory stays in memory while the response holds no more than
+ * DialupBufferMemory there; the rest goes to the buffer file while that
+ * has room, and else stays in memory too (the caller then waits for the
+ * schedule).  Flushes are dropped and reported in *flush: the pulses
+ * decide when the core writes.  Runs on the handler's thread.
+ */
+static apr_status_t dialup_hold(dialup_req_t *ctx, apr_bucket_brigade *bb,
+                                int *flush)
+{
+    apr_pool_t *cpool = ctx->r->connection->pool;
+    apr_bucket *e;
+    apr_status_t rv;
+
+    *flush = 0;
+    while (!APR_BRIGADE_EMPTY(bb)) {
+        e = APR_BRIGADE_FIRST(bb);
+        if (APR_BUCKET_IS_FLUSH(e)) {
+            *flush = 1;
+            apr_bucket_delete(e);
+            continue;
+        }
+        if (APR_BUCKET_IS_EOS(e)) {
+            ctx->eos = 1;
+        }
+        if (e->length == (apr_size_t)-1) {
+            const char *data;
+            apr_size_t len;
+
+            /* A pipe or a socket: read it into memory (the core's
+             * content-length filter has usually done so already). */
+            rv = apr_bucket_read(e, &data, &len, APR_BLOCK_READ);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+        }
+        if (dialup_in_memory(e)) {
+            if (ctx->mem_held + (apr_int64_t)e->length > ctx->mem_max
+                && ctx->tmp_size + (apr_int64_t)e->length <= ctx->file_max) {
+                apr_int64_t len = (apr_int64_t)e->length;
+
+                if (dialup_spill(ctx, e) == APR_SUCCESS) {
+                    ctx->total += len;
+                    continue;
+                }
+                ctx->file_max = 0;      /* no more tries */
+            }
+            ctx->mem_held += (apr_int64_t)e->length;
+        }
+        else if (APR_BUCKET_IS_FILE(e)) {
+            rv = dialup_hold_file(ctx, e);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+        }
+        rv = apr_bucket_setaside(e, cpool);
+        if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
+            return rv;
+        }
+        if (!APR_BUCKET_IS_METADATA(e)) {
+            ctx->total += (apr_int64_t)e->length;
+        }
+        APR_BUCKET_REMOVE(e);
+        APR_BRIGADE_INSERT_TAIL(ctx->bb, e);
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * The modem for this response: the X-Dialup-Modem header where
+ * DialupModemHeader allows it, else the dialup-modem variable if set and
+ * valid (either raised to DialupMinRate: the variable may come from a
+ * cookie or a header, and a client must not hold a connection for days),
+ * else the configuration.  Returns bits per second, 0 for none.
+ */
+static apr_int64_t dialup_request_rate(request_rec *r,
+                                       const dialup_dir_conf_t *conf,
+                                       const char *header,
+                                       const char **modem)
+{
+    const char *choice = NULL, *source = NULL;
+    apr_int64_t bits = conf->bits_per_sec;
+
+    *modem = conf->modem;
+    if (header && conf->modem_header == 1) {
+        choice = header;
+        source = DIALUP_HEADER_NAME;
+    }
+    else {
+        if (header) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(19112)
+                          "dialup: ignoring %s: %s (DialupModemHeader is "
+                          "off)", DIALUP_HEADER_NAME, header);
+        }
+        choice = apr_table_get(r->subprocess_env, DIALUP_ENV_NAME);
+        source = DIALUP_ENV_NAME;
+    }
+    if (choice) {
+        if (dialup_resolve(choice, 1, 1, &bits) == 0) {
+            const dialup_modem_t *m = dialup_modem_find(choice);
+            apr_int64_t min_rate = (conf->min_rate != DIALUP_UNSET)
+                                   ? conf->min_rate
+                                   : DIALUP_MIN_RATE_DEFAULT;
+
+            *modem = m ? m->name : choice;
+            if (bits > 0 && bits < min_rate) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(19109)
+                              "dialup: %s=%s is below DialupMinRate, pacing "
+                              "at %" APR_INT64_T_FMT " bit/s",
+                              source, choice, min_rate);
+                bits = min_rate;
+                *modem = apr_psprintf(r->pool, "%" APR_INT64_T_FMT "bit/s",
+                                      min_rate);
+            }
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(19105)
+                          "dialup: ignoring %s=%s: not a modem standard, "
+                          "a rate in bits per second or off",
+                          source, choice);
+            bits = conf->bits_per_sec;
+        }
+    }
+    return bits > 0 ? bits : 0;
+}
+
+static int dialup_conn_fd(request_rec *r, apr_int64_t backlog_max);
+
+/*
+ * Decide, once, whether the response is paced: a 200 or 206 to a GET or
+ * a POST, while the handler runs, at a rate that is not off.  Removes the
+ * X-Dialup-Modem header, whatever the decision.  Runs on the handler's
+ * thread, when the response's first data passes DIALUP_MODEM (before the
+ * headers are written) or, if it bypassed that filter, DIALUP_PACE.
+ */
+static void dialup_decide(dialup_req_t *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *header, *modem;
+    apr_int64_t bits;
+
+    if (ctx->decision != DIALUP_UNDECIDED) {
+        return;
+    }
+    header = apr_table_get(r->headers_out, DIALUP_HEADER_NAME);
+    if (!header) {
+        header = apr_table_get(r->err_headers_out, DIALUP_HEADER_NAME);
+    }
+    if (header) {
+        header = apr_pstrdup(r->pool, header);
+        apr_table_unset(r->headers_out, DIALUP_HEADER_NAME);
+        apr_table_unset(r->err_headers_out, DIALUP_HEADER_NAME);
+    }
+    ctx->decision = DIALUP_PASSED;
+    if (!ctx->holding || r->header_only
+        || (r->status != HTTP_OK && r->status != HTTP_PARTIAL_CONTENT)) {
+        return;
+    }
+    bits = dialup_request_rate(r, ctx->conf, header, &modem);
+    if (bits == 0) {
+        return;
+    }
+    ctx->decision = DIALUP_PACED;
+    ctx->modem = modem;
+    ctx->pace.bits_per_sec = bits;
+    ctx->backlog_max = dialup_pace_backlog_max(&ctx->pace);
+    ctx->fd = dialup_conn_fd(r, ctx->backlog_max);
+    ctx->sync = (r->connection->master != NULL);
+    ctx->flush_max = (apr_int64_t)((double)bits / 8.0
+                                   * (double)DIALUP_FLUSH_WAIT
+                                   / (double)APR_USEC_PER_SEC);
+    ctx->mem_max = (ctx->conf->buffer_memory != DIALUP_UNSET)
+                   ? ctx->conf->buffer_memory : DIALUP_BUFFER_MEMORY_DEFAULT;
+    ctx->file_max = (ctx->conf->buffer_file != DIALUP_UNSET)
+                    ? ctx->conf->buffer_file : DIALUP_BUFFER_FILE_DEFAULT;
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                  "dialup: pacing the response at %" APR_INT64_T_FMT
+                  " bit/s (%s)", bits, modem);
+}
+
+/*
+ * The DIALUP_MODEM output filter, before the protocol filters: chooses
+ * the modem when the response starts (dialup_decide()) and leaves.  Runs
+ * on the thread that writes the response.
+ */
+static apr_status_t dialup_modem_filter(ap_filter_t *f,
+                                        apr_bucket_brigade *bb)
+{
+    dialup_req_t *ctx = f->ctx;
+
+    if (f->r == ctx->r) {
+        dialup_decide(ctx);
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
+                                   int blocking, apr_time_t *wake);
+static void dialup_list(dialup_req_t *ctx);
+
+/*
+ * Pace on the handler's thread until the condition of "until" holds: all
+ * that is held has gone (DIALUP_EMPTY), or no more than DialupBufferMemory
+ * is held in memory.  Returns APR_SUCCESS, or APR_ECONNABORTED when the
+ * client is gone or stalled for Timeout.
+ */
+typedef enum {
+    DIALUP_UNTIL_EMPTY,
+    DIALUP_UNTIL_ROOM
+} dialup_until_e;
+
+static apr_status_t dialup_wait(dialup_req_t *ctx, dialup_until_e until)
+{
+    apr_time_t now = apr_time_now();
+
+    for (;;) {
+        dialup_pulse_e how = DIALUP_MORE;
+
+        if (now >= ctx->wake) {
+            how = dialup_pulse(ctx, now, ctx->sync, &ctx->wake);
+        }
+        if (how == DIALUP_ABORTED) {
+            return APR_ECONNABORTED;
+        }
+        if (how != DIALUP_MORE
+            || (until == DIALUP_UNTIL_ROOM && ctx->mem_held <= ctx->mem_max)) {
+            return APR_SUCCESS;
+        }
+        if (ctx->wake > now) {
+            apr_sleep(ctx->wake - now);
+        }
+        now = apr_time_now();
+    }
+}
+
+/*
+ * The DIALUP_PACE output filter, after the protocol filters.  Runs on the
+ * thread of the handler (or of whoever writes the response).  While the
+ * handler runs, it holds back everything of a paced response
+ * (dialup_decide()) and sends what the schedule allows whenever a pulse
+ * is due; anything else (errors, 304, HEAD, a late error page, the
+ * response of an internal redirect, whose own handler paces it) passes
+ * straight through.
  */
 static apr_status_t dialup_pace_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     dialup_req_t *ctx = f->ctx;
     request_rec *r = f->r;
-    apr_bucket *e, *next;
-    apr_off_t len = 0;
+    apr_time_t now;
+    apr_int64_t unsent;
     apr_status_t rv;
+    int flush, was_empty;
 
-    if (!ctx->holding || r->header_only
-        || (r->status != HTTP_OK && r->status != HTTP_PARTIAL_CONTENT)) {
+    if (r == ctx->r) {
+        dialup_decide(ctx);
+    }
+    /* The protocol filters may have made it another response since
+     * DIALUP_MODEM chose (a 416 for an unsatisfiable Range). */
+    if (r == ctx->r && ctx->decision == DIALUP_PACED && !ctx->listed
+        && r->status != HTTP_OK && r->status != HTTP_PARTIAL_CONTENT) {
+        ctx->decision = DIALUP_PASSED;
+    }
+    if (r != ctx->r || ctx->decision != DIALUP_PACED || !ctx->holding) {
         ap_remove_output_filter(f);
         return ap_pass_brigade(f->next, bb);
     }
-    ctx->f = f;
-
-    /* Flushes are ours to decide: a FLUSH would make the core write with
-     * blocking. */
-    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb); e = next) {
-        next = APR_BUCKET_NEXT(e);
-        if (APR_BUCKET_IS_FLUSH(e)) {
-            apr_bucket_delete(e);
-        }
+    if (r->connection->aborted) {
+        apr_brigade_cleanup(bb);
+        return APR_ECONNABORTED;
     }
-    rv = apr_brigade_length(bb, 1, &len);
+    ctx->f = f;
+    was_empty = (ctx->sent == ctx->total);
+    rv = dialup_hold(ctx, bb, &flush);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    ctx->total += len;
-    return dialup_hold(f, ctx, bb);
+    if (ctx->total == ctx->sent && !ctx->eos) {
+        return APR_SUCCESS;     /* (only metadata so far) */
+    }
+
+    now = apr_time_now();
+    if (!ctx->listed) {
+        /* The first data: the schedule starts now, less the time the
+         * request waited for a worker; the first pulse one interval
+         * after that start. */
+        ctx->first = now;
+        ctx->pace.start = now - ctx->queued;
+        ctx->progress = now;
+        ctx->wake = ctx->pace.start + ctx->pace.pulse;
+        apr_pool_cleanup_register(r->pool, ctx, dialup_req_cleanup,
+                                  apr_pool_cleanup_null);
+        dialup_list(ctx);
+    }
+    else if (was_empty && ctx->wake == 0) {
+        /* The line was idle: new data goes at once, up to a pulse. */
+        dialup_pace_idle(&ctx->pace, ctx->idle_since, now);
+        ctx->wake = now;
+    }
+    if (ctx->wake && now >= ctx->wake) {
+        if (dialup_pulse(ctx, now, ctx->sync, &ctx->wake) == DIALUP_ABORTED) {
+            return APR_ECONNABORTED;
+        }
+    }
+
+    /* A flush that the line takes within DIALUP_FLUSH_WAIT goes before the
+     * handler writes more; and no more than DialupBufferMemory stays in
+     * memory (the buffer file is full or unusable). */
+    unsent = ctx->total - ctx->sent;
+    if (flush && unsent > 0 && unsent <= ctx->flush_max) {
+        rv = dialup_wait(ctx, DIALUP_UNTIL_EMPTY);
+    }
+    else if (ctx->mem_held > ctx->mem_max) {
+        rv = dialup_wait(ctx, DIALUP_UNTIL_ROOM);
+    }
+    return rv;
 }
 
 /*
@@ -515,6 +1082,24 @@ static apr_status_t dialup_write_pending(conn_rec *c)
     return last->frec->filter_func.out_func(last, NULL);
 }
 
+/* Take what brigade bb (about to be sent) holds off the counts of what is
+ * held in memory and in the buffer file. */
+static void dialup_account(dialup_req_t *ctx, apr_bucket_brigade *bb)
+{
+    apr_bucket *e;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        if (dialup_in_memory(e)) {
+            ctx->mem_held -= (apr_int64_t)e->length;
+        }
+        else if (APR_BUCKET_IS_FILE(e)
+                 && ((apr_bucket_file *)e->data)->fd == ctx->tmp) {
+            ctx->file_held -= (apr_int64_t)e->length;
+        }
+    }
+}
+
 /*
  * Pass the first n bytes of what is held back to the connection filters
  * (all of it, EOS included, if final), with a FLUSH if blocking.  Same
@@ -537,6 +1122,7 @@ static apr_status_t dialup_send(dialup_req_t *ctx, apr_int64_t n, int final,
         }
         ctx->rest = apr_brigade_split_ex(ctx->bb, after, ctx->rest);
     }
+    dialup_account(ctx, ctx->bb);
     if (blocking) {
         APR_BRIGADE_INSERT_TAIL(ctx->bb,
                                 apr_bucket_flush_create(c->bucket_alloc));
@@ -616,7 +1202,10 @@ static dialup_pulse_e dialup_stalled(dialup_req_t *ctx, apr_time_t now,
  * way, no more is sent while the kernel queues more than about a second
  * of the schedule for the client (dialup_backlogged()), and a client that
  * stays behind for Timeout is closed.
- * Returns DIALUP_MORE with *wake set, DIALUP_DONE or DIALUP_ABORTED.
+ * While the handler runs, the end of what is held is not the end of the
+ * response: DIALUP_EMPTY says that all of it went (*wake 0).
+ * Returns DIALUP_MORE with *wake set, DIALUP_EMPTY, DIALUP_DONE or
+ * DIALUP_ABORTED.
  */
 static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
                                    int blocking, apr_time_t *wake)
@@ -625,7 +1214,7 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
     conn_rec *c = r->connection;
     apr_int64_t n;
     apr_status_t rv;
-    int last;
+    int last, final;
 
     if (c->aborted) {
         return DIALUP_ABORTED;
@@ -645,8 +1234,10 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
     ctx->stall_wait = 0;
 
     n = dialup_pace_step(&ctx->pace, ctx->total, ctx->sent, now, wake);
+    /* everything held is due; and the end of the response is there */
     last = (*wake == 0);
-    while (n > 0 || last) {
+    final = last && (ctx->eos || !ctx->holding);
+    while (n > 0 || final) {
         /* At most DIALUP_CHUNK_MAX at a time, and no more once the client
          * stops taking data or the kernel queues enough: without blocking,
          * the core output filter then never holds more than that, which
@@ -654,9 +1245,9 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
          * FlushMaxThreshold); with blocking, no write waits long for a
          * slow client, whose schedule was held meanwhile. */
         apr_int64_t chunk = (n > DIALUP_CHUNK_MAX) ? DIALUP_CHUNK_MAX : n;
-        int final = last && chunk == n;
+        int end = final && chunk == n;
 
-        rv = dialup_send(ctx, chunk, final, blocking);
+        rv = dialup_send(ctx, chunk, end, blocking);
         if (rv != APR_SUCCESS || c->aborted) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, APLOGNO(19103)
                           "dialup: client gone after %" APR_INT64_T_FMT
@@ -674,7 +1265,7 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
                 return DIALUP_ABORTED;
             }
             if (c->data_in_output_filters) {
-                if (final) {
+                if (end) {
                     /* All handed over: the MPM writes the rest. */
                     return DIALUP_DONE;
                 }
@@ -684,7 +1275,7 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
                 return DIALUP_MORE;
             }
         }
-        if (final) {
+        if (end) {
             return DIALUP_DONE;
         }
         ctx->queued_seen += chunk;
@@ -695,18 +1286,32 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
             return DIALUP_MORE;
         }
     }
+    if (last) {
+        ctx->idle_since = now;
+        return DIALUP_EMPTY;
+    }
     return DIALUP_MORE;
 }
 
 /* The end of a paced response, whatever the outcome: drop what was not
- * sent, leave the registry.  Same threads as dialup_pulse(). */
+ * sent, leave the registry, note the modem and the time for the access
+ * log (%{dialup}n, %{dialup-ms}n).  Same threads as dialup_pulse(). */
 static void dialup_finish(dialup_req_t *ctx, dialup_pulse_e how)
 {
+    request_rec *r = ctx->r;
+
+    apr_table_setn(r->notes, "dialup", ctx->modem);
+    apr_table_setn(r->notes, "dialup-ms",
+                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                                apr_time_as_msec(apr_time_now()
+                                                 - ctx->first)));
     if (how == DIALUP_ABORTED) {
         apr_off_t unsent = (apr_off_t)(ctx->total - ctx->sent);
 
         apr_brigade_cleanup(ctx->bb);
         apr_brigade_cleanup(ctx->rest);
+        ctx->mem_held = 0;
+        ctx->file_held = 0;
         /* The protocol filters counted the whole body in r->bytes_sent
          * (the access log's %B) before this filter held it back: count
          * only what reached the connection.  The headers went first, so
@@ -791,68 +1396,6 @@ static int dialup_can_suspend(request_rec *r)
 #endif
 
 /*
- * The rate for this request: the dialup-modem variable if set and valid
- * (raised to DialupMinRate: the variable may come from a cookie or a
- * header, and a client must not hold a connection for days), else the
- * configuration.  Returns bits per second, 0 for none.
- */
-static apr_int64_t dialup_request_rate(request_rec *r, const char **modem)
-{
-    dialup_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
-                                                   &dialup_module);
-    const char *env = apr_table_get(r->subprocess_env, DIALUP_ENV_NAME);
-    apr_int64_t bits = conf->bits_per_sec;
-
-    *modem = conf->modem;
-    if (env) {
-        if (dialup_resolve(env, 1, 1, &bits) == 0) {
-            const dialup_modem_t *m = dialup_modem_find(env);
-            apr_int64_t min_rate = (conf->min_rate != DIALUP_UNSET)
-                                   ? conf->min_rate
-                                   : DIALUP_MIN_RATE_DEFAULT;
-
-            *modem = m ? m->name : env;
-            if (bits > 0 && bits < min_rate) {
-                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(19109)
-                              "dialup: %s=%s is below DialupMinRate, pacing "
-                              "at %" APR_INT64_T_FMT " bit/s",
-                              DIALUP_ENV_NAME, env, min_rate);
-                bits = min_rate;
-                *modem = apr_psprintf(r->pool, "%" APR_INT64_T_FMT "bit/s",
-                                      min_rate);
-            }
-        }
-        else {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(19105)
-                          "dialup: ignoring %s=%s: not a modem standard, "
-                          "a rate in bits per second or off",
-                          DIALUP_ENV_NAME, env);
-            bits = conf->bits_per_sec;
-        }
-    }
-    return bits > 0 ? bits : 0;
-}
-
-/* Whether no module claimed the request: its handler is the default one,
- * or the content type that ap_invoke_handler() puts in its place. */
-static int dialup_is_default_handler(request_rec *r)
-{
-    apr_size_t len;
-
-    if (!r->handler || AP_IS_DEFAULT_HANDLER_NAME(r->handler)
-        || !strcmp(r->handler, "default-handler")) {
-        return 1;
-    }
-    if (!r->content_type) {
-        return 0;
-    }
-    len = strlen(r->handler);
-    return !ap_cstr_casecmpn(r->handler, r->content_type, len)
-           && (r->content_type[len] == '\0' || r->content_type[len] == ';'
-               || r->content_type[len] == ' ');
-}
-
-/*
  * When the request reached the server, for the start of its schedule: the
  * time a request spent queued in the server (the kernel's accept queue, the
  * MPM's queue of new connections) is then not added to its download, and
@@ -920,78 +1463,111 @@ static int dialup_conn_fd(request_rec *r, apr_int64_t backlog_max)
 }
 
 /*
- * Content handler.  Runs on a worker thread; on the asynchronous path it
- * holds r->invoke_mtx (ap_process_async_request()).  Serves GETs of files
- * that no other handler claimed, where a modem is configured.  Never for
- * sub-requests (e.g. an SSI include): they are not paced on their own,
- * and their output is paced with their main request's where that one is.
+ * Pace the rest of a response whose handler has returned on this thread,
+ * from the next pulse on.  Runs on the handler's thread.
+ */
+static void dialup_pace_here(dialup_req_t *ctx)
+{
+    apr_time_t now = apr_time_now(), wake = ctx->wake;
+    dialup_pulse_e how;
+
+    for (;;) {
+        if (wake > now) {
+            apr_sleep(wake - now);
+            now = apr_time_now();
+        }
+        how = dialup_pulse(ctx, now, 1, &wake);
+        if (how != DIALUP_MORE) {
+            break;
+        }
+        now = apr_time_now();
+    }
+    dialup_finish(ctx, how);
+}
+
+/*
+ * Content handler, first of all handlers.  Runs on a worker thread; on
+ * the asynchronous path it holds r->invoke_mtx (ap_process_async_request()).
+ * Where a modem may apply, it runs the handlers itself, with DIALUP_MODEM
+ * and DIALUP_PACE in place, and paces what the chosen one wrote.  Never
+ * for sub-requests (e.g. an SSI include): they are not paced on their
+ * own, and their output is paced with their main request's where that one
+ * is.
  */
 static int dialup_handler(request_rec *r)
 {
+    dialup_dir_conf_t *conf;
     dialup_req_t *ctx;
-    const char *modem;
-    apr_int64_t bits;
-    apr_time_t now, wake = 0;
-    dialup_pulse_e how;
-    int status, first;
+    apr_time_t now;
+    int status;
 
-    if (r->main || r->method_number != M_GET || r->header_only
-        || r->finfo.filetype != APR_REG || !dialup_is_default_handler(r)) {
+    if (r->main || r->header_only
+        || (r->method_number != M_GET && r->method_number != M_POST)) {
         return DECLINED;
     }
     /* Our own ap_run_handler() below comes back here first. */
     if (ap_get_module_config(r->request_config, &dialup_module)) {
         return DECLINED;
     }
-    bits = dialup_request_rate(r, &modem);
-    if (bits == 0) {
+    conf = ap_get_module_config(r->per_dir_config, &dialup_module);
+    if (conf->bits_per_sec <= 0 && conf->modem_header != 1
+        && !apr_table_get(r->subprocess_env, DIALUP_ENV_NAME)) {
         return DECLINED;
     }
 
-    /* Before the core sends the headers, which count this request. */
-    first = (r->connection->keepalives == 0);
-
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->r = r;
-    ctx->modem = modem;
+    ctx->conf = conf;
+    ctx->fd = -1;
     ctx->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     ctx->rest = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    ctx->pace.bits_per_sec = bits;
     ctx->pace.pulse = DIALUP_PULSE_INTERVAL;
-    ctx->backlog_max = dialup_pace_backlog_max(&ctx->pace);
-    ctx->fd = dialup_conn_fd(r, ctx->backlog_max);
+    /* (before the response's headers, which count this request) */
+    now = apr_time_now();
+    ctx->queued = now - dialup_request_arrival(r,
+                                               r->connection->keepalives == 0,
+                                               now);
     APR_RING_ELEM_INIT(ctx, link);
     ap_set_module_config(r->request_config, &dialup_module, ctx);
 
-    /* The core serves the file into the DIALUP_PACE filter. */
+    ap_add_output_filter_handle(dialup_modem_filter_handle, ctx, r,
+                                r->connection);
     ap_add_output_filter_handle(dialup_pace_filter_handle, ctx, r,
                                 r->connection);
     ctx->holding = 1;
     status = ap_run_handler(r);
+    if (status == SUSPENDED) {
+        /* Another module's: r is no longer ours to touch. */
+        return SUSPENDED;
+    }
     ctx->holding = 0;
-    if (status != OK || APR_BRIGADE_EMPTY(ctx->bb)) {
+    if (ctx->decision != DIALUP_PACED || !ctx->listed) {
         return status;
     }
-
-    now = apr_time_now();
-    ctx->pace.start = dialup_request_arrival(r, first, now);
-    ctx->progress = now;
-    apr_pool_cleanup_register(r->pool, ctx, dialup_req_cleanup,
-                              apr_pool_cleanup_null);
-    dialup_list(ctx);
-    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                  "dialup: pacing %" APR_INT64_T_FMT " bytes at %"
-                  APR_INT64_T_FMT " bit/s (%s)%s", ctx->total, bits, modem,
-                  dialup_can_suspend(r) ? "" : " on this thread");
+    if (r->connection->aborted) {
+        dialup_finish(ctx, DIALUP_ABORTED);
+        return status;
+    }
+    if (APR_BRIGADE_EMPTY(ctx->bb)) {
+        dialup_finish(ctx, DIALUP_DONE);
+        return status;
+    }
+    if (ctx->wake == 0) {
+        ctx->wake = apr_time_now();
+    }
 
 #if defined(AP_MPMQ_CAN_SUSPEND) && APR_HAS_THREADS
-    if (dialup_can_suspend(r)) {
+    if ((status == OK || status == DONE) && dialup_can_suspend(r)) {
+        apr_time_t wake;
         apr_status_t rv;
 
-        /* One interval after the start, or at once when the request came
-         * in longer ago than that. */
-        wake = ctx->pace.start + ctx->pace.pulse;
-        wake = dialup_pace_align(wake > now ? wake : now, DIALUP_PULSE_GRID);
+        /* A pulse must not wait for the rest of a request body. */
+        if (r->method_number == M_POST && ap_discard_request_body(r) != OK) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+        }
+        now = apr_time_now();
+        wake = dialup_pace_align(ctx->wake > now ? ctx->wake : now,
+                                 DIALUP_PULSE_GRID);
         rv = ap_mpm_register_timed_callback(wake - now,
                                             dialup_pulse_callback, ctx);
         if (rv == APR_SUCCESS) {
@@ -1003,27 +1579,9 @@ static int dialup_handler(request_rec *r)
     }
 #endif
 
-    /* Pace on this thread, from the same first pulse as a suspended
-     * download (one interval after the start), not with the few bytes
-     * earned since the request arrived. */
-    wake = ctx->pace.start + ctx->pace.pulse;
-    if (wake > now) {
-        apr_sleep(wake - now);
-        now = apr_time_now();
-    }
-    for (;;) {
-        how = dialup_pulse(ctx, now, 1, &wake);
-        if (how != DIALUP_MORE) {
-            break;
-        }
-        now = apr_time_now();
-        if (wake > now) {
-            apr_sleep(wake - now);
-            now = apr_time_now();
-        }
-    }
-    dialup_finish(ctx, how);
-    return OK;
+    /* Pace the rest on this thread, from the pulse that was due next. */
+    dialup_pace_here(ctx);
+    return status;
 }
 
 /* One row of the status table, copied out of the registry. */
@@ -1033,6 +1591,8 @@ typedef struct dialup_status_row_t {
     const char *request;
     apr_int64_t sent;
     apr_int64_t total;
+    apr_int64_t mem_held;
+    apr_int64_t file_held;
 } dialup_status_row_t;
 
 /*
@@ -1046,6 +1606,7 @@ static int dialup_status_hook(request_rec *r, int flags)
 {
     dialup_status_row_t *rows = NULL;
     dialup_req_t *ctx;
+    apr_int64_t mem_held = 0, file_held = 0;
     int i, n = 0;
 
     if (!dialup_active_mtx) {
@@ -1063,9 +1624,19 @@ static int dialup_status_hook(request_rec *r, int flags)
             rows[n].request = apr_pstrdup(r->pool, ctx->r->the_request);
             rows[n].sent = ctx->sent;
             rows[n].total = ctx->total;
+            rows[n].mem_held = ctx->mem_held;
+            rows[n].file_held = ctx->file_held;
+            mem_held += ctx->mem_held;
+            file_held += ctx->file_held;
         }
     }
     else {
+        for (ctx = APR_RING_FIRST(&dialup_active);
+             ctx != APR_RING_SENTINEL(&dialup_active, dialup_req_t, link);
+             ctx = APR_RING_NEXT(ctx, link)) {
+            mem_held += ctx->mem_held;
+            file_held += ctx->file_held;
+        }
         n = dialup_active_count;
     }
     apr_thread_mutex_unlock(dialup_active_mtx);
@@ -1077,24 +1648,33 @@ static int dialup_status_hook(request_rec *r, int flags)
         return OK;
     }
     if (flags & AP_STATUS_SHORT) {
-        ap_rprintf(r, "DialupActive: %d\n", n);
+        ap_rprintf(r, "DialupActive: %d\n"
+                   "DialupHeldMemory: %" APR_INT64_T_FMT "\n"
+                   "DialupHeldFile: %" APR_INT64_T_FMT "\n",
+                   n, mem_held, file_held);
         return OK;
     }
     ap_rprintf(r, "<hr />\n<h2>mod_dialup</h2>\n<p>%d paced download%s "
                "in this process (pid %" APR_PID_T_FMT ")%s</p>\n",
                n, n == 1 ? "" : "s", getpid(), dialup_mpm_can_suspend
                ? ", suspended between pulses" : "");
+    ap_rprintf(r, "<p>Held ahead of the line: %" APR_INT64_T_FMT " bytes in "
+               "memory, %" APR_INT64_T_FMT " bytes in buffer files</p>\n",
+               mem_held, file_held);
     if (n == 0) {
         return OK;
     }
     ap_rputs("<table>\n<tr><th>Client</th><th>Modem</th>"
-             "<th>Sent</th><th>Total</th><th>Request</th></tr>\n", r);
+             "<th>Sent</th><th>Total</th><th>Held in memory</th>"
+             "<th>Held in file</th><th>Request</th></tr>\n", r);
     for (i = 0; i < n; i++) {
         ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%" APR_INT64_T_FMT
+                   "</td><td>%" APR_INT64_T_FMT "</td><td>%" APR_INT64_T_FMT
                    "</td><td>%" APR_INT64_T_FMT "</td><td>%s</td></tr>\n",
                    ap_escape_html(r->pool, rows[i].client),
                    ap_escape_html(r->pool, rows[i].modem), rows[i].sent,
-                   rows[i].total, ap_escape_html(r->pool, rows[i].request));
+                   rows[i].total, rows[i].mem_held, rows[i].file_held,
+                   ap_escape_html(r->pool, rows[i].request));
     }
     ap_rputs("</table>\n", r);
     return OK;
@@ -1120,6 +1700,10 @@ static int dialup_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(19108)
                      "dialup: cannot create a mutex");
         dialup_active_mtx = NULL;
+    }
+
+    if (apr_temp_dir_get(&dialup_temp_dir, pconf) != APR_SUCCESS) {
+        dialup_temp_dir = NULL;
     }
 
     dialup_mpm_can_suspend = 0;
@@ -1150,16 +1734,20 @@ static int dialup_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void dialup_register_hooks(apr_pool_t *p)
 {
-    /* Before the core's default handler (APR_HOOK_REALLY_LAST), which it
-     * runs itself; the other handlers check r->handler, which it leaves
-     * to them (only requests with the default handler are taken). */
-    ap_hook_handler(dialup_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before every other handler, which it runs itself. */
+    ap_hook_handler(dialup_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_pre_config(dialup_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(dialup_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, dialup_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
     /* After the protocol filters (byteranges, headers) and chunking, so it
      * paces what goes on the wire; before the connection filters. */
+    /* Before the protocol filters, which write the headers; after the
+     * content filters (mod_deflate, mod_include: what they make is what is
+     * paced). */
+    dialup_modem_filter_handle =
+        ap_register_output_filter("DIALUP_MODEM", dialup_modem_filter, NULL,
+                                  AP_FTYPE_PROTOCOL - 1);
     dialup_pace_filter_handle =
         ap_register_output_filter("DIALUP_PACE", dialup_pace_filter, NULL,
                                   AP_FTYPE_CONNECTION - 1);
@@ -1176,9 +1764,25 @@ static const command_rec dialup_cmds[] = {
                   "56000, 56k, 2M), or off"),
     AP_INIT_TAKE1("DialupMinRate", dialup_set_min_rate, NULL,
                   RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
-                  "The lowest rate that the dialup-modem variable may "
-                  "choose, a modem standard or bits per second (default "
-                  "300, V.21)"),
+                  "The lowest rate that the dialup-modem variable or the "
+                  "X-Dialup-Modem header may choose, a modem standard or "
+                  "bits per second (default 300, V.21)"),
+    AP_INIT_TAKE1("DialupBufferMemory", dialup_set_buffer, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "The most of a response held in memory ahead of the line, "
+                  "in bytes (K, M or G suffix; default 64K)"),
+    AP_INIT_TAKE1("DialupBufferFile", dialup_set_buffer, (void *)1,
+                  RSRC_CONF | ACCESS_CONF,
+                  "The most of a response held in its temporary file beyond "
+                  "DialupBufferMemory, in bytes (K, M or G suffix; default "
+                  "64M, 0 for none)"),
+    AP_INIT_TAKE1("DialupBufferDir", dialup_set_buffer_dir, NULL, RSRC_CONF,
+                  "The directory of the temporary files of buffered "
+                  "responses (default: the system's, e.g. /tmp)"),
+    AP_INIT_FLAG("DialupModemHeader", dialup_set_modem_header, NULL,
+                 RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                 "Whether an X-Dialup-Modem response header from the handler "
+                 "or a backend may choose the modem (default off)"),
     {NULL}
 };
 
@@ -1186,8 +1790,8 @@ AP_DECLARE_MODULE(dialup) = {
     STANDARD20_MODULE_STUFF,
     dialup_create_dir_config,   /* create per-directory config */
     dialup_merge_dir_config,    /* merge per-directory config */
-    NULL,                       /* create per-server config */
-    NULL,                       /* merge per-server config */
+    dialup_create_server_config, /* create per-server config */
+    dialup_merge_server_config, /* merge per-server config */
     dialup_cmds,                /* command table */
     dialup_register_hooks       /* register hooks */
 };

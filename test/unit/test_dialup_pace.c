@@ -292,6 +292,72 @@ static void test_backlog_max(void)
     CHECK(dialup_pace_backlog_max(&p) == DIALUP_RATE_MAX / 8);
 }
 
+static void test_parse_size(void)
+{
+    apr_int64_t n = -1;
+
+    CHECK(dialup_parse_size("0", &n) == 0 && n == 0);
+    CHECK(dialup_parse_size("65536", &n) == 0 && n == 65536);
+    CHECK(dialup_parse_size("64K", &n) == 0 && n == 65536);
+    CHECK(dialup_parse_size("64k", &n) == 0 && n == 65536);
+    CHECK(dialup_parse_size("64M", &n) == 0 && n == 64 * 1048576);
+    CHECK(dialup_parse_size("2g", &n) == 0 && n == APR_INT64_C(2147483648));
+    CHECK(dialup_parse_size("1024G", &n) == 0 && n == DIALUP_SIZE_MAX);
+    n = -1;
+    CHECK(dialup_parse_size("1025G", &n) == -1);
+    CHECK(dialup_parse_size("", &n) == -1);
+    CHECK(dialup_parse_size("K", &n) == -1);
+    CHECK(dialup_parse_size("-1", &n) == -1);
+    CHECK(dialup_parse_size("64KB", &n) == -1);
+    CHECK(dialup_parse_size("6 4", &n) == -1);
+    CHECK(dialup_parse_size("1.5M", &n) == -1);
+    CHECK(dialup_parse_size("64T", &n) == -1);
+    CHECK(dialup_parse_size("99999999999999999999999", &n) == -1);
+    CHECK(n == -1);
+}
+
+/* V.92: 7000 bytes a second, 1400 a pulse of 200 ms. */
+static void test_idle(void)
+{
+    dialup_pace_t p = { 56000, MS(200), T0 };
+    apr_time_t wake;
+
+    /* 7000 bytes went in the first second; silent 10 s after that: one
+     * pulse's worth is due at once, the rest at the line's rate. */
+    CHECK(dialup_pace_idle(&p, T0 + MS(1000), T0 + MS(11000)) == 1);
+    CHECK(p.start == T0 + MS(9800));
+    CHECK(dialup_pace_due(&p, T0 + MS(11000)) == 7000 + 1400);
+    CHECK(dialup_pace_step(&p, 7000 + 1400 + 7000, 7000, T0 + MS(11000),
+                           &wake) == 1400);
+    CHECK(wake == T0 + MS(11200));
+    CHECK(dialup_pace_due(&p, T0 + MS(12000)) == 7000 + 1400 + 7000);
+    /* A silence of one pulse or less moves nothing. */
+    p.start = T0;
+    CHECK(dialup_pace_idle(&p, T0 + MS(1000), T0 + MS(1200)) == 0);
+    CHECK(dialup_pace_idle(&p, T0 + MS(1000), T0 + MS(1000)) == 0);
+    CHECK(p.start == T0);
+    /* What was due already when the line went idle stays due: a request
+     * that waited 2 s in the server, its headers sent at once, the body
+     * handed over 1 ms later. */
+    p.start = T0 - MS(2000);
+    CHECK(dialup_pace_idle(&p, T0, T0 + MS(1)) == 0);
+    CHECK(dialup_pace_due(&p, T0 + MS(1)) == 14007);
+    /* ... and after a long silence it still is, on top of one pulse. */
+    CHECK(dialup_pace_idle(&p, T0, T0 + MS(5200)) == 1);
+    CHECK(dialup_pace_due(&p, T0 + MS(5200)) == 14000 + 1400);
+    /* A clock that went back: nothing moves. */
+    p.start = T0;
+    CHECK(dialup_pace_idle(&p, T0 + MS(1000), T0 + MS(500)) == 0);
+    CHECK(p.start == T0);
+    /* Far times do not overflow. */
+    p.start = APR_INT64_MAX - MS(100);
+    CHECK(dialup_pace_idle(&p, 0, APR_INT64_MAX) == 0);
+    CHECK(p.start == APR_INT64_MAX - MS(100));
+    p.start = 0;
+    CHECK(dialup_pace_idle(&p, 0, APR_INT64_MAX) == 1);
+    CHECK(p.start == APR_INT64_MAX - MS(200));
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -309,6 +375,8 @@ static const struct {
     { "wake times aligned to a grid", test_align },
     { "aligned pulses keep the schedule", test_step_aligned_schedule },
     { "kernel backlog bound", test_backlog_max },
+    { "size parsing", test_parse_size },
+    { "an idle line banks one pulse at most", test_idle },
 };
 
 int main(void)

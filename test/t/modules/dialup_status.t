@@ -76,8 +76,8 @@ ok t_cmp((grep { defined } @active) == @auto && @auto ? 1 : 0, 1,
          'server-status?auto has a DialupActive line');
 my ($max) = sort { $b <=> $a } map { $_ || 0 } @active;
 # <tr><td>client</td><td>modem</td><td>sent</td><td>total</td>
-# <td>request</td></tr>
-my $row_re = qr{<td>16kbit/s</td><td>\d+</td><td>\d+</td>}
+# <td>held in memory</td><td>held in file</td><td>request</td></tr>
+my $row_re = qr{<td>16kbit/s</td><td>\d+</td><td>\d+</td><td>\d+</td><td>\d+</td>}
            . qr{<td>GET /dialup/many/4k\.txt\?status$$-\d+ HTTP/1\.1</td>};
 my ($row) = grep { /$row_re/ } @html;
 if (mpm() eq 'prefork') {
