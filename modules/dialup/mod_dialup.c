@@ -1740,14 +1740,14 @@ static void dialup_register_hooks(apr_pool_t *p)
     ap_hook_post_config(dialup_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, dialup_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
-    /* After the protocol filters (byteranges, headers) and chunking, so it
-     * paces what goes on the wire; before the connection filters. */
     /* Before the protocol filters, which write the headers; after the
      * content filters (mod_deflate, mod_include: what they make is what is
      * paced). */
     dialup_modem_filter_handle =
         ap_register_output_filter("DIALUP_MODEM", dialup_modem_filter, NULL,
                                   AP_FTYPE_PROTOCOL - 1);
+    /* After the protocol filters (byteranges, headers) and chunking, so it
+     * paces what goes on the wire; before the connection filters. */
     dialup_pace_filter_handle =
         ap_register_output_filter("DIALUP_PACE", dialup_pace_filter, NULL,
                                   AP_FTYPE_CONNECTION - 1);

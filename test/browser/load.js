@@ -13,7 +13,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 //
-// node load.js CHROMIUM BASE_URL PACED_PATH FAST_PATH RATE
+// node load.js CHROMIUM BASE_URL PACED_PATH FAST_PATH RATE DYNAMIC
 //
 // Loads BASE_URL + PACED_PATH (served by mod_dialup at RATE bit/s) and
 // BASE_URL + FAST_PATH (the same page, not paced) in headless chromium,
@@ -28,6 +28,9 @@
 //          pictures in parallel on up to 6 connections).  Bounds 0.7x ..
 //          2x + 2 s.  The time a single shared line would need for all
 //          the bytes is printed for comparison.
+//   dynamic: the response of PACED_PATH + DYNAMIC (the demo's CGI page,
+//          in an iframe) is served and took at least 0.7x the time its
+//          bytes take at RATE: dynamic content is paced too.
 //   fast:  the load event comes within 2 s.
 //   both:  every picture is loaded (naturalWidth > 0).
 //
@@ -41,11 +44,11 @@ const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
 
-const [chromiumPath, base, pacedPath, fastPath, rateArg] =
+const [chromiumPath, base, pacedPath, fastPath, rateArg, dynPath] =
     process.argv.slice(2);
-if (!rateArg) {
+if (!dynPath) {
     console.error('usage: node load.js CHROMIUM BASE_URL PACED_PATH '
-                  + 'FAST_PATH RATE');
+                  + 'FAST_PATH RATE DYNAMIC');
     process.exit(2);
 }
 const rate = Number(rateArg);            // bit/s
@@ -80,7 +83,10 @@ async function load(context, url) {
     const page = await context.newPage();
     const responses = [];
     page.on('requestfinished', async (req) => {
-        const entry = { url: req.url(), started: req.timing().startTime };
+        const timing = req.timing();
+        const entry = { url: req.url(), started: timing.startTime,
+                        took: (timing.responseEnd - timing.requestStart)
+                              / 1000 };
         responses.push(entry);
         try {
             const res = await req.response();
@@ -172,6 +178,19 @@ async function main() {
                   + `bit/s on up to ${CONNS_PER_HOST} connections; the `
                   + `${total} bytes in all would take `
                   + `${fmt(total * 8 / rate)} s on one shared line)`);
+        }
+        const dyn = slow.responses.find(
+            (e) => e.url === base + pacedPath + dynPath);
+        if (dyn && ok2xx(dyn)) {
+            check(dyn.took >= 0.7 * paced(dyn.bytes),
+                  `${pacedPath}${dynPath}: the dynamic page took `
+                  + `${fmt(dyn.took)} s for its ${dyn.bytes} bytes; `
+                  + `expected at least ${fmt(0.7 * paced(dyn.bytes))} s `
+                  + `(0.7x its time at ${rate} bit/s)`);
+        }
+        else {
+            check(false, `${pacedPath}${dynPath}: the dynamic page is `
+                  + `served (${dyn ? dyn.status : 'no response'})`);
         }
         check(fast.load < FAST_LIMIT,
               `${fastPath}: load event after ${fmt(fast.load)} s `

@@ -162,7 +162,7 @@ say "httpd pid $pid on $base/ (config $conf)"
 # --- the browser test --------------------------------------------------------
 
 NODE_PATH="$nodedir/node_modules" node "$(dirname "$0")/load.js" \
-    "$browser" "$base" /mysite/ /fast/ "$RATE" 2>&1 | tee "$rundir/browser.log"
+    "$browser" "$base" /mysite/ /fast/ "$RATE" guestbook.cgi 2>&1 | tee "$rundir/browser.log"
 rc=${PIPESTATUS[0]}
 stop_httpd
 if [ "$rc" != 0 ]; then
