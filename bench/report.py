@@ -20,7 +20,9 @@
 Reads RESULTS_DIR/meta.env and, per run, runs/SERVER-N/: run.env,
 client*.conns and client*.probes (modem-load), sample and sample.status
 (sample.py), lateness*.txt (mod_timer_lateness, project only) and
-error_log.  Writes RESULTS_DIR/results.md, RESULTS_DIR/*.png (gnuplot)
+error_log; for the proxied kinds (SERVER-proxy) also backend.log and
+backend_error_log (the backend's lines written during that run) and
+sample.peer (its connections, sample.py --peer-port).  Writes RESULTS_DIR/results.md, RESULTS_DIR/*.png (gnuplot)
 and the data behind the plots in RESULTS_DIR/plot/.  Standard library
 only; prints the table on stdout too.
 """
@@ -33,12 +35,16 @@ import subprocess
 import sys
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-ORDER = ["dialup", "nginx", "apache", "apache400"]
+ORDER = ["dialup", "nginx", "apache", "apache400",
+         "dialup-proxy", "nginx-proxy", "apache-proxy"]
 LABEL = {
     "dialup": "httpd+mod_dialup (this project)",
     "nginx": "nginx limit_rate",
     "apache": "apache2 mod_ratelimit, thread/download",
     "apache400": "apache2 mod_ratelimit, 400 threads",
+    "dialup-proxy": "httpd+mod_dialup, mod_proxy_http",
+    "nginx-proxy": "nginx limit_rate, proxy_pass",
+    "apache-proxy": "apache2 mod_ratelimit, mod_proxy_http",
 }
 SHORT = {
     "dialup": "mod_dialup",
@@ -46,7 +52,13 @@ SHORT = {
     "apache": "apache2 ratelimit",
     "apache400": "apache2 ratelimit 400 thr",
     "dialup-h2": "mod_dialup over h2c",
+    "dialup-proxy": "mod_dialup proxied",
+    "nginx-proxy": "nginx proxied",
+    "apache-proxy": "apache2 ratelimit proxied",
 }
+# Each proxied kind and the static kind with the same server and pacing.
+STATIC_OF = {"dialup-proxy": "dialup", "nginx-proxy": "nginx",
+             "apache-proxy": "apache"}
 
 
 def read_env(path):
@@ -175,7 +187,73 @@ def load_run(d, rate, size):
     r["lead_max"] = max(leads) if leads else None
     r["lag_max"] = max(lags) if lags else None
     r["curves"] = curves
-    return load_server(d, r, t0, n)
+    load_server(d, r, t0, n)
+    return load_backend(d, r, size)
+
+
+def load_backend(d, r, size):
+    """Adds to r, and returns it, what run folder d holds of the backend
+    (the proxied kinds only): its access log lines of this run,
+    "msec request_time status body_bytes connection connection_requests
+    request", its error-level lines, its CPU (run.env) and the
+    connections to it that sample.py listed (sample.peer)."""
+    bl = os.path.join(d, "backend.log")
+    if not os.path.exists(bl):
+        return r
+    busy, conns, ok, most = [], set(), 0, 0
+    with open(bl, errors="replace") as f:
+        for line in f:
+            p = line.split()
+            if len(p) < 6:
+                continue
+            try:
+                busy.append(float(p[1]) * 1e3)
+                conns.add(p[4])
+                most = max(most, int(p[5]))
+                if p[2] == "200" and int(p[3]) == size:
+                    ok += 1
+            except ValueError:
+                continue
+    busy.sort()
+    b = {"requests": len(busy), "ok": ok, "conns": len(conns),
+         "most_per_conn": most}
+    if busy:
+        b["busy_mean"] = statistics.fmean(busy)
+        b["busy_p50"] = pct(busy, 50)
+        b["busy_p99"] = pct(busy, 99)
+        b["busy_max"] = busy[-1]
+    ticks = r["env"].get("backend_cpu_ticks")
+    if ticks and ticks.lstrip("-").isdigit():
+        b["cpu_s"] = int(ticks) / CLK_TCK
+    # The connections to the backend: the most open at once, the most
+    # with response bytes the proxy had not read (Recv-Q > 0), and that
+    # count integrated over time per request: how long, on the average,
+    # a response sat unread in the proxy's socket, its backend connection
+    # taken (at the sampling's resolution, 1 s).
+    peer = []
+    pp = os.path.join(d, "sample.peer")
+    if os.path.exists(pp):
+        with open(pp) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 4 and all(x.isdigit() for x in p):
+                    peer.append([int(x) for x in p])
+    if peer:
+        b["open_peak"] = max(x[1] for x in peer)
+        b["unread_peak"] = max(x[2] for x in peer)
+        held = 0.0
+        for a, c in zip(peer, peer[1:]):
+            held += a[2] * (c[0] - a[0]) / 1e6
+        b["unread_s_per_req"] = held / len(busy) if busy else None
+    b["log_errors"] = []
+    el = os.path.join(d, "backend_error_log")
+    if os.path.exists(el):
+        with open(el, errors="replace") as f:
+            for line in f:
+                if re.search(r"\[(error|crit|alert|emerg)\]", line):
+                    b["log_errors"].append(line.rstrip())
+    r["backend"] = b
+    return r
 
 
 def load_server(d, r, t0, n):
@@ -239,6 +317,15 @@ def load_server(d, r, t0, n):
     r["susp_peak"] = peak("ConnsAsyncSuspended")
     r["conns_peak"] = peak("ConnsTotal") or peak("Activeconnections")
     r["status_errors"] = sum(1 for _, kv in status if "error" in kv)
+    # What mod_dialup held per paced response in the child that answered,
+    # at the sample where that was most (DialupHeld* / DialupActive).
+    held = [(float(kv["DialupHeldMemory"]), float(kv.get("DialupHeldFile", 0)),
+             float(kv["DialupActive"])) for _, kv in status
+            if float(kv.get("DialupActive", 0)) > 0
+            and "DialupHeldMemory" in kv]
+    if held:
+        m = max(held)
+        r["held_per_resp"] = (m[0] / m[2] / 1024.0, m[1] / m[2] / 1024.0)
 
     # Timer lateness under the load (project only).
     lat, early, pids, fired = [], 0, set(), 0
@@ -496,6 +583,77 @@ def plots(res, runs, rate, size, meta):
     return made
 
 
+def backend_tables(w, runs, pkeys, size):
+    """The proxied runs: what the backend saw, and each against the
+    static run of the same server and N."""
+    w("**Proxied: the backend**\n")
+    w("| server | N | backend requests (200, full) | backend connections "
+      "| most requests on one | busy mean / p50 / p99 / max (ms) "
+      "| conns open peak | unread peak | unread s/request "
+      "| backend CPU (s) |")
+    w("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    for k in pkeys:
+        r = runs[k]
+        b = r.get("backend")
+        if r.get("failed_to_start") or not b:
+            continue
+        w("| %s | %d | %d (%d) | %d | %d | %s | %s | %s | %s | %s |" % (
+            SHORT[k[0]], k[1], b["requests"], b["ok"], b["conns"],
+            b["most_per_conn"],
+            " / ".join(fmt(b.get(x), "%.1f" if x == "busy_mean" else "%.0f")
+                       for x in ("busy_mean", "busy_p50", "busy_p99",
+                                 "busy_max")),
+            fmt(b.get("open_peak"), "%d"), fmt(b.get("unread_peak"), "%d"),
+            fmt(b.get("unread_s_per_req"), "%.2f"),
+            fmt(b.get("cpu_s"), "%.2f")))
+    w("")
+    w("*backend requests* = lines in the backend's access log during the "
+      "run (those with status 200 and all %d bytes); *backend "
+      "connections* = how many connections they came on (`$connection`), "
+      "and *most requests on one* the highest `$connection_requests`: "
+      "reuse by the proxy's pool; *busy* = `$request_time`, from the "
+      "request's first byte to the last byte of the response handed to "
+      "the kernel: a response that fits in the loopback socket buffers "
+      "(the backend's send buffer and the proxy's receive buffer) is "
+      "handed over at once, whether the proxy reads it at once or not; "
+      "*conns open peak* and *unread peak* = the most established "
+      "connections to the backend, and the most of them with response "
+      "bytes that the proxy had not read yet (Recv-Q > 0), sampled every "
+      "second with `ss`; *unread s/request* = that count integrated over "
+      "the run, per request: how long a response sat in the proxy's "
+      "socket, its backend connection taken; *backend CPU* = the "
+      "backend's processes over the run.\n" % size)
+
+    pairs = [(STATIC_OF[k[0]], k) for k in pkeys
+             if (STATIC_OF[k[0]], k[1]) in runs
+             and not runs[(STATIC_OF[k[0]], k[1])].get("failed_to_start")
+             and not runs[k].get("failed_to_start")]
+    if not pairs:
+        return
+    w("**Proxied against static, same server and N**\n")
+    w("| server | N | RSS/conn static / proxied (KB) | proxied - static "
+      "(KB/conn) | CPU ms/MB static / proxied | threads peak static / "
+      "proxied | time mean static / proxied (s) |")
+    w("|---|---:|---|---:|---|---|---|")
+    for st, k in pairs:
+        a, r = runs[(st, k[1])], runs[k]
+        ra, rb = a.get("rss_per_conn_kb"), r.get("rss_per_conn_kb")
+        w("| %s | %d | %s / %s | %s | %s / %s | %s / %s | %s / %s |" % (
+            SHORT[k[0]], k[1], fmt(ra, "%.1f"), fmt(rb, "%.1f"),
+            fmt(rb - ra if ra is not None and rb is not None else None,
+                "%+.1f"),
+            fmt(a.get("cpu_ms_mb"), "%.1f"), fmt(r.get("cpu_ms_mb"), "%.1f"),
+            fmt(a.get("threads_peak"), "%d"), fmt(r.get("threads_peak"), "%d"),
+            fmt(a.get("tmean"), "%.2f"), fmt(r.get("tmean"), "%.2f")))
+    w("")
+    w("*proxied - static* is what a paced proxied response costs the "
+      "server in memory above a static one: for httpd+mod_dialup, what it "
+      "holds ahead of the line in memory (up to `DialupBufferMemory`, "
+      "64K; the rest is in a temporary file, whose page cache is not in "
+      "RSS) and mod_proxy's request and connection structures; the "
+      "server's CPU does not include the backend's.\n")
+
+
 def h2_table(w, runs, h2keys, rate, size):
     """The dialup-h2 runs, in a table of their own."""
     ideal = size / float(rate)
@@ -622,6 +780,21 @@ def main():
           "5,000 connections a second, each closed after its stream; "
           "server-status over HTTP/1.1 on the same port."
           % meta.get("h2load", "?"))
+    pkeys = [k for k in keys if k[0].endswith("-proxy")]
+    if pkeys:
+        w("- **Proxied** (`dialup-proxy`, `nginx-proxy`, `apache-proxy`): "
+          "the same server and pacing as the static row of its name, but "
+          "`/files/` comes from a backend on 127.0.0.1 through mod_proxy_http "
+          "(`ProxyPass`, mod_proxy's reused connections; httpd+mod_dialup "
+          "`max=25` = `ThreadsPerChild`, apache2 its default 500) or "
+          "`proxy_pass` (`proxy_buffering on`, upstream `keepalive 64`).  "
+          "The backend is one more Debian nginx, the same file without any "
+          "limit, `sendfile on`, 2 workers, `keepalive_requests 1000000`, "
+          "started once for the whole bench; its CPU is not in the "
+          "server's.  mod_dialup holds what runs ahead of the line in "
+          "memory up to `DialupBufferMemory` (64K) and the rest in a "
+          "temporary file (`DialupBufferFile` 64M); nginx in its proxy "
+          "buffers (4K + 8 x 4K) and the rest in a temporary file.")
     w("- All: `EnableSendfile On` and `AllowOverride None` (apache), no "
       "access log, `ExtendedStatus Off`; clients send "
       "`Connection: close`%s.\n"
@@ -669,20 +842,24 @@ def main():
 
     w("**Resources**\n")
     w("| server | N | CPU (s) | CPU ms/MB | RSS peak (MB) | RSS/conn (KB) "
-      "| threads peak | client CPU (s) | machine busy / others (cores) "
-      "| load 1 min |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+      "| threads peak | backend busy mean / max (ms) | client CPU (s) "
+      "| machine busy / others (cores) | load 1 min |")
+    w("|---|---:|---:|---:|---:|---:|---:|---|---:|---|---:|")
     for k in keys:
         r = runs[k]
         env = r["env"]
         if r.get("failed_to_start"):
             continue
-        w("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        b = r.get("backend") or {}
+        w("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             SHORT.get(k[0], k[0]), k[1],
             fmt(r.get("cpu_s"), "%.1f"), fmt(r.get("cpu_ms_mb"), "%.1f"),
             fmt(r.get("rss_peak_mb"), "%.0f"),
             fmt(r.get("rss_per_conn_kb"), "%.1f"),
             fmt(r.get("threads_peak"), "%d"),
+            "%s / %s" % (fmt(b["busy_mean"], "%.1f"),
+                         fmt(b["busy_max"], "%.0f"))
+            if "busy_mean" in b else "-",
             fmt(r.get("client_cpu"), "%.1f"),
             "%s / %s" % (fmt(r.get("busy_cores"), "%.2f"),
                          fmt(r.get("others_cores"), "%.2f")),
@@ -693,30 +870,40 @@ def main():
       "*CPU ms/MB* per 10^6 bytes the clients received (headers "
       "included); *RSS* summed over the server processes, sampled every "
       "200 ms, *RSS/conn* = (peak - idle) / N; *threads* = sum of "
-      "`Threads` over the server processes; *client CPU* = the load "
+      "`Threads` over the server processes; *backend busy* (proxied "
+      "rows) = the backend's `$request_time` for this run's requests, "
+      "from their first byte to the response's last byte handed to the "
+      "kernel (ms resolution); *client CPU* = the load "
       "clients' own; *machine busy* = all CPUs over the same window "
       "(/proc/stat), *others* = busy minus server and clients: other "
       "jobs on the shared machine; *load* = 1-minute load average before "
       "the run (it lags: it still shows the run before).\n")
 
+    if pkeys:
+        backend_tables(w, runs, pkeys, size)
+
     if not keys:
         del out[mark:]
 
-    dial = [k for k in keys if k[0] == "dialup"]
+    dial = [k for k in keys if k[0] in ("dialup", "dialup-proxy")]
     if dial:
         w("**httpd+mod_dialup, from server-status and timed callbacks**\n")
-        w("| N | busy workers peak | suspended peak | connections peak "
-          "| timer lateness p50 / p99 / max (ms) | timer samples (procs) "
-          "| early |")
-        w("|---:|---:|---:|---:|---|---|---:|")
+        w("| server | N | busy workers peak | suspended peak "
+          "| connections peak | held per response at the peak, memory / file "
+          "(KB) "
+          "| timer lateness p50 / p99 / max (ms) "
+          "| timer samples (procs) | early |")
+        w("|---|---:|---:|---:|---:|---|---|---|---:|")
         for k in dial:
             r = runs[k]
             if r.get("failed_to_start"):
                 continue
             lat = r.get("lat")
-            w("| %d | %s | %s | %s | %s | %s | %s |" % (
-                k[1], fmt(r.get("busy_peak"), "%d"),
+            hp = r.get("held_per_resp")
+            w("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                SHORT[k[0]], k[1], fmt(r.get("busy_peak"), "%d"),
                 fmt(r.get("susp_peak"), "%d"), fmt(r.get("conns_peak"), "%d"),
+                "%.1f / %.1f" % hp if hp else "-",
                 "%.2f / %.2f / %.2f" % lat[:3] if lat else "-",
                 "%d (%d)" % (lat[3], lat[5]) if lat else "-",
                 lat[4] if lat else "-"))
@@ -728,7 +915,10 @@ def main():
           "listener and worker queue as the mod_dialup pulses.  *busy "
           "workers* and *suspended* are the peaks of `BusyWorkers` and "
           "`ConnsAsyncSuspended` in `server-status?auto`, sampled every "
-          "250 ms.\n")
+          "250 ms; *held per response* = `DialupHeldMemory` and "
+          "`DialupHeldFile` over `DialupActive` (the child that answered), "
+          "at the sample where the memory held was most: what the module "
+          "held ahead of the line for each paced response.\n")
 
     # Targets for the project.
     def target_rows(n):
@@ -795,6 +985,12 @@ def main():
             notes.append("- %s N=%d: %d error-level lines in its error log, "
                          "first: `%s`" % (SHORT.get(k[0], k[0]), k[1],
                                           len(r["log_errors"]), first[:200]))
+        berr = (r.get("backend") or {}).get("log_errors")
+        if berr:
+            notes.append("- %s N=%d: %d error-level lines in the backend's "
+                         "error log during the run, first: `%s`"
+                         % (SHORT.get(k[0], k[0]), k[1], len(berr),
+                            berr[0][:200]))
         if r.get("status_errors"):
             notes.append("- %s N=%d: %d server-status samples did not "
                          "answer within 1 s" % (SHORT.get(k[0], k[0]), k[1],

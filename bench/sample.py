@@ -16,6 +16,7 @@
 """Samples a server's processes while bench/run loads it.
 
     sample.py --pid MASTER --out FILE [--status URL] [--interval S]
+              [--peer-port PORT]
 
 Every INTERVAL seconds (0.2) it reads /proc/PID/stat of the master and
 all its descendants and appends one line to FILE:
@@ -30,7 +31,12 @@ are the whole machine's from /proc/stat (busy: all but idle and iowait,
 steal included), to tell how much else ran meanwhile.  With --status, a second
 thread fetches URL (mod_status ?auto or nginx stub_status) every
 --status-interval seconds (0.25) and appends "t_us key=value ..." lines
-to FILE.status.  Runs until SIGTERM or SIGINT, or until MASTER is gone.
+to FILE.status.  With --peer-port (a proxy's backend), a third thread
+lists every --peer-interval seconds (1) the established TCP connections
+to that port on this machine (ss, filtered in the kernel) and appends
+"t_us open unread unread_bytes" to FILE.peer: how many there are, and how
+many hold response bytes that the proxy has not read yet (Recv-Q > 0).
+Runs until SIGTERM or SIGINT, or until MASTER is gone.
 Python standard library only.
 """
 
@@ -110,6 +116,31 @@ def status_loop(url, path, interval):
             stop.wait(max(0.0, interval - (now_us() - t0) / 1e6))
 
 
+def peer_loop(port, path, interval):
+    import subprocess
+    cmd = ["ss", "-Htn", "state", "established", "dport", "=", ":%d" % port]
+    with open(path, "w", buffering=1) as out:
+        while not stop.is_set():
+            t0 = now_us()
+            try:
+                text = subprocess.run(cmd, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL,
+                                      timeout=5).stdout.decode("latin-1")
+                n = unread = unread_bytes = 0
+                for line in text.splitlines():
+                    p = line.split()
+                    if len(p) >= 4 and p[0].isdigit():
+                        n += 1
+                        q = int(p[0])
+                        if q > 0:
+                            unread += 1
+                            unread_bytes += q
+                out.write("%d %d %d %d\n" % (t0, n, unread, unread_bytes))
+            except (OSError, subprocess.SubprocessError) as e:
+                out.write("%d error=%s\n" % (t0, type(e).__name__))
+            stop.wait(max(0.0, interval - (now_us() - t0) / 1e6))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pid", type=int, required=True)
@@ -117,6 +148,8 @@ def main():
     ap.add_argument("--status")
     ap.add_argument("--interval", type=float, default=0.2)
     ap.add_argument("--status-interval", type=float, default=0.25)
+    ap.add_argument("--peer-port", type=int)
+    ap.add_argument("--peer-interval", type=float, default=1.0)
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
@@ -125,6 +158,10 @@ def main():
         threading.Thread(target=status_loop, daemon=True,
                          args=(args.status, args.out + ".status",
                                args.status_interval)).start()
+    if args.peer_port:
+        threading.Thread(target=peer_loop, daemon=True,
+                         args=(args.peer_port, args.out + ".peer",
+                               args.peer_interval)).start()
 
     pids, rescan = [], 0.0
     with open(args.out, "w", buffering=1) as out:
