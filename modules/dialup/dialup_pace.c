@@ -207,20 +207,17 @@ apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
     return allowed;
 }
 
-int dialup_pace_idle(dialup_pace_t *p, apr_time_t idle_since, apr_time_t now)
+int dialup_pace_idle(dialup_pace_t *p, apr_int64_t sent, apr_time_t now)
 {
-    apr_interval_time_t idle;
+    apr_time_t due = dialup_pace_time_of(p, sent);
 
-    if (now <= idle_since || now - idle_since <= p->pulse) {
+    /* (now - pulse cannot overflow: now >= start >= 0 in any schedule
+     * that ran; a clock before the epoch moves nothing) */
+    if (now < p->pulse || due >= now - p->pulse) {
         return 0;
     }
-    idle = now - idle_since - p->pulse;
-    /* (no overflow: start <= idle_since in any schedule that ran, and
-     * start + idle <= now - pulse + (start - idle_since)) */
-    if (p->start > APR_INT64_MAX - idle) {
-        return 0;
-    }
-    p->start += idle;
+    /* due < now - pulse, so start + shift <= now - pulse: no overflow */
+    p->start += (now - p->pulse) - due;
     return 1;
 }
 

@@ -111,14 +111,15 @@ apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
 /**
  * A line that ran idle banks at most one pulse of time: a modem delivers a
  * short message at once after a silence, but a long one at its rate,
- * however long the silence was.  When everything handed over had gone at
- * idle_since and more comes at now, move the start of the schedule
- * forward by the part of the silence beyond one pulse.  What the schedule
- * allowed already at idle_since (e.g. for the time a request waited in the
- * server) is kept.
+ * however long the silence was.  When everything handed over (sent bytes)
+ * had gone and more comes at now, move the start of the schedule forward
+ * so that no more than one pulse of the line is due at once: byte sent is
+ * then due at now - pulse at the earliest.  A schedule that is not that
+ * far ahead (a short silence, or a line that never caught up) is left
+ * alone.
  * @return 1 if the start moved, 0 if not
  */
-int dialup_pace_idle(dialup_pace_t *p, apr_time_t idle_since, apr_time_t now);
+int dialup_pace_idle(dialup_pace_t *p, apr_int64_t sent, apr_time_t now);
 
 /**
  * Round a wake-up time up to the next multiple of grid, so that the pulses

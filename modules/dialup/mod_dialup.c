@@ -114,7 +114,7 @@ module AP_MODULE_DECLARE_DATA dialup_module;
 
 /* What a response may hold in memory and in its temporary file by default
  * (DialupBufferMemory, DialupBufferFile). */
-#define DIALUP_BUFFER_MEMORY_DEFAULT (64 * 1024)
+#define DIALUP_BUFFER_MEMORY_DEFAULT (32 * 1024)
 #define DIALUP_BUFFER_FILE_DEFAULT (APR_INT64_C(64) * 1024 * 1024)
 
 /* The longest the handler's thread waits for a flush to go (one second of
@@ -201,10 +201,8 @@ struct dialup_req_t {
      * (the schedule makes up for it), and when the first byte was held */
     apr_interval_time_t queued;
     apr_time_t first;
-    /* when the next pulse is due, 0 when nothing is held, and since when
-     * nothing is */
+    /* when the next pulse is due, 0 when nothing is held */
     apr_time_t wake;
-    apr_time_t idle_since;
     /* bytes held in memory, and bytes of the buffer file not sent yet */
     apr_int64_t mem_held;
     apr_int64_t file_held;
@@ -225,6 +223,8 @@ struct dialup_req_t {
     /* pulses while the handler runs flush and wait for the client: the
      * connection's last filter is not the core's (an HTTP/2 stream) */
     int sync;
+    /* set once the first data is held: the schedule runs */
+    int started;
     /* set while the request is listed in dialup_active */
     int listed;
 };
@@ -257,6 +257,7 @@ static void dialup_note_configured(apr_int64_t bits_per_sec)
 
 static ap_filter_rec_t *dialup_modem_filter_handle;
 static ap_filter_rec_t *dialup_pace_filter_handle;
+static ap_filter_rec_t *dialup_strip_filter_handle;
 
 /*
  * Configuration
@@ -535,6 +536,11 @@ static apr_status_t dialup_hold_file(dialup_req_t *ctx, apr_bucket *e)
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    /* Read, not mapped, when the core does not send it with sendfile:
+     * apr_mmap_create() would take its apr_mmap_t from c->pool at every
+     * pulse (the pieces' offsets are not page-aligned, so it fails after
+     * that) until the connection ends. */
+    apr_bucket_file_enable_mmap(e, 0);
     apr_pool_cleanup_register(r->pool, ((apr_bucket_file *)e->data)->fd,
                               dialup_close_file, apr_pool_cleanup_null);
     return APR_SUCCESS;
@@ -677,6 +683,73 @@ static int dialup_in_memory(apr_bucket *e)
 }
 
 /*
+ * Hold in-memory bucket e at the end of ctx->bb, its data copied into
+ * full-size heap buffers: the last one held while it has room (when no
+ * other bucket shares it), then new ones of APR_BUCKET_BUFF_SIZE.  What
+ * the handlers write (mod_proxy's transient buckets of a socket read,
+ * chunk headers, an SSI page's pieces) would otherwise each take an
+ * allocator block of their own, half empty: held memory then costs what
+ * it counts.  A heap bucket that fills most of its buffer is moved, not
+ * copied.  Destroys e.  Runs on the handler's thread.
+ */
+static apr_status_t dialup_hold_memory(dialup_req_t *ctx, apr_bucket *e)
+{
+    apr_bucket_alloc_t *list = ctx->r->connection->bucket_alloc;
+    apr_bucket *last = APR_BRIGADE_LAST(ctx->bb);
+    apr_bucket_heap *h;
+    const char *data;
+    apr_size_t len, n;
+    apr_status_t rv;
+
+    if (APR_BUCKET_IS_HEAP(e)) {
+        h = e->data;
+        if (h->refcount.refcount == 1 && h->free_func == apr_bucket_free
+            && e->length >= h->alloc_len - h->alloc_len / 8) {
+            APR_BUCKET_REMOVE(e);
+            APR_BRIGADE_INSERT_TAIL(ctx->bb, e);
+            return APR_SUCCESS;
+        }
+    }
+    rv = apr_bucket_read(e, &data, &len, APR_BLOCK_READ);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (len > 0) {
+        apr_size_t end = 0;
+
+        h = NULL;
+        if (last != APR_BRIGADE_SENTINEL(ctx->bb) && APR_BUCKET_IS_HEAP(last)) {
+            h = last->data;
+            end = (apr_size_t)last->start + last->length;
+            if (h->refcount.refcount != 1 || h->free_func != apr_bucket_free
+                || end >= h->alloc_len) {
+                h = NULL;
+            }
+        }
+        if (!h) {
+            char *buf = apr_bucket_alloc(APR_BUCKET_BUFF_SIZE, list);
+
+            last = apr_bucket_heap_create(buf, APR_BUCKET_BUFF_SIZE,
+                                          apr_bucket_free, list);
+            last->length = 0;
+            APR_BRIGADE_INSERT_TAIL(ctx->bb, last);
+            h = last->data;
+            end = 0;
+        }
+        n = h->alloc_len - end;
+        if (n > len) {
+            n = len;
+        }
+        memcpy(h->base + end, data, n);
+        last->length += n;
+        data += n;
+        len -= n;
+    }
+    apr_bucket_delete(e);
+    return APR_SUCCESS;
+}
+
+/*
  * Hold back brigade bb at the end of ctx->bb, emptying bb.  Data in
  * memory stays in memory while the response holds no more than
  * DialupBufferMemory there; the rest goes to the buffer file while that
@@ -714,17 +787,24 @@ static apr_status_t dialup_hold(dialup_req_t *ctx, apr_bucket_brigade *bb,
             }
         }
         if (dialup_in_memory(e)) {
-            if (ctx->mem_held + (apr_int64_t)e->length > ctx->mem_max
-                && ctx->tmp_size + (apr_int64_t)e->length <= ctx->file_max) {
-                apr_int64_t len = (apr_int64_t)e->length;
+            apr_int64_t len = (apr_int64_t)e->length;
 
+            if (ctx->mem_held + len > ctx->mem_max
+                && ctx->tmp_size + len <= ctx->file_max) {
                 if (dialup_spill(ctx, e) == APR_SUCCESS) {
                     ctx->total += len;
                     continue;
                 }
                 ctx->file_max = 0;      /* no more tries */
             }
-            ctx->mem_held += (apr_int64_t)e->length;
+            len = (apr_int64_t)e->length;
+            rv = dialup_hold_memory(ctx, e);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            ctx->mem_held += len;
+            ctx->total += len;
+            continue;
         }
         else if (APR_BUCKET_IS_FILE(e)) {
             rv = dialup_hold_file(ctx, e);
@@ -874,9 +954,24 @@ static apr_status_t dialup_modem_filter(ap_filter_t *f,
     return ap_pass_brigade(f->next, bb);
 }
 
+/*
+ * DIALUP_STRIP: removes X-Dialup-Modem from a response that the module
+ * does not pace but could (a HEAD, a DELETE, a location at "off"), so
+ * that a backend's header never reaches the client where the module is
+ * configured.  Runs on the handler's thread, once.
+ */
+static apr_status_t dialup_strip_filter(ap_filter_t *f,
+                                        apr_bucket_brigade *bb)
+{
+    apr_table_unset(f->r->headers_out, DIALUP_HEADER_NAME);
+    apr_table_unset(f->r->err_headers_out, DIALUP_HEADER_NAME);
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
 static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
                                    int blocking, apr_time_t *wake);
-static void dialup_list(dialup_req_t *ctx);
+static void dialup_account(dialup_req_t *ctx, apr_bucket_brigade *bb);
 
 /*
  * Pace on the handler's thread until the condition of "until" holds: all
@@ -936,11 +1031,17 @@ static apr_status_t dialup_pace_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     }
     /* The protocol filters may have made it another response since
      * DIALUP_MODEM chose (a 416 for an unsatisfiable Range). */
-    if (r == ctx->r && ctx->decision == DIALUP_PACED && !ctx->listed
+    if (r == ctx->r && ctx->decision == DIALUP_PACED && !ctx->started
         && r->status != HTTP_OK && r->status != HTTP_PARTIAL_CONTENT) {
         ctx->decision = DIALUP_PASSED;
     }
     if (r != ctx->r || ctx->decision != DIALUP_PACED || !ctx->holding) {
+        /* (a handler that suspended itself: what was held goes first,
+         * unpaced) */
+        if (r == ctx->r && !APR_BRIGADE_EMPTY(ctx->bb)) {
+            dialup_account(ctx, ctx->bb);
+            APR_BRIGADE_PREPEND(bb, ctx->bb);
+        }
         ap_remove_output_filter(f);
         return ap_pass_brigade(f->next, bb);
     }
@@ -959,10 +1060,11 @@ static apr_status_t dialup_pace_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     }
 
     now = apr_time_now();
-    if (!ctx->listed) {
+    if (!ctx->started) {
         /* The first data: the schedule starts now, less the time the
          * request waited for a worker; the first pulse one interval
          * after that start. */
+        ctx->started = 1;
         ctx->first = now;
         ctx->pace.start = now - ctx->queued;
         ctx->progress = now;
@@ -973,7 +1075,7 @@ static apr_status_t dialup_pace_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     }
     else if (was_empty && ctx->wake == 0) {
         /* The line was idle: new data goes at once, up to a pulse. */
-        dialup_pace_idle(&ctx->pace, ctx->idle_since, now);
+        dialup_pace_idle(&ctx->pace, ctx->sent, now);
         ctx->wake = now;
     }
     if (ctx->wake && now >= ctx->wake) {
@@ -982,11 +1084,17 @@ static apr_status_t dialup_pace_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         }
     }
 
-    /* A flush that the line takes within DIALUP_FLUSH_WAIT goes before the
-     * handler writes more; and no more than DialupBufferMemory stays in
-     * memory (the buffer file is full or unusable). */
+    /* A flush goes before the handler writes more (it is about to wait
+     * for its backend, a script, a timer: a stream's next event must not
+     * wait for that), unless the response outran DialupBufferMemory and
+     * went to the file, and the line would take more than
+     * DIALUP_FLUSH_WAIT for it: a download from a backend that has
+     * caught up with its proxy, whose backend must not wait for the line.
+     * And no more than DialupBufferMemory stays in memory (the buffer
+     * file is full or unusable). */
     unsent = ctx->total - ctx->sent;
-    if (flush && unsent > 0 && unsent <= ctx->flush_max) {
+    if (flush && unsent > 0
+        && (ctx->file_held == 0 || unsent <= ctx->flush_max)) {
         rv = dialup_wait(ctx, DIALUP_UNTIL_EMPTY);
     }
     else if (ctx->mem_held > ctx->mem_max) {
@@ -1287,7 +1395,6 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
         }
     }
     if (last) {
-        ctx->idle_since = now;
         return DIALUP_EMPTY;
     }
     return DIALUP_MORE;
@@ -1501,8 +1608,8 @@ static int dialup_handler(request_rec *r)
     apr_time_t now;
     int status;
 
-    if (r->main || r->header_only
-        || (r->method_number != M_GET && r->method_number != M_POST)) {
+    /* (a sub-request's headers never leave) */
+    if (r->main) {
         return DECLINED;
     }
     /* Our own ap_run_handler() below comes back here first. */
@@ -1510,8 +1617,16 @@ static int dialup_handler(request_rec *r)
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &dialup_module);
-    if (conf->bits_per_sec <= 0 && conf->modem_header != 1
-        && !apr_table_get(r->subprocess_env, DIALUP_ENV_NAME)) {
+    if (r->header_only
+        || (r->method_number != M_GET && r->method_number != M_POST)
+        || (conf->bits_per_sec <= 0 && conf->modem_header != 1
+            && !apr_table_get(r->subprocess_env, DIALUP_ENV_NAME))) {
+        if (conf->bits_per_sec != DIALUP_UNSET
+            || conf->modem_header != DIALUP_UNSET
+            || apr_table_get(r->subprocess_env, DIALUP_ENV_NAME)) {
+            ap_add_output_filter_handle(dialup_strip_filter_handle, NULL, r,
+                                        r->connection);
+        }
         return DECLINED;
     }
 
@@ -1537,11 +1652,21 @@ static int dialup_handler(request_rec *r)
     ctx->holding = 1;
     status = ap_run_handler(r);
     if (status == SUSPENDED) {
-        /* Another module's: r is no longer ours to touch. */
+        /* Another module's: its callbacks write the rest, unpaced, from
+         * another thread once this one has returned (the MPM orders the
+         * two); r is no longer ours to touch after this. */
+        ctx->holding = 0;
         return SUSPENDED;
     }
+    /* What ap_rputs() and friends keep in the OLD_WRITE filter, and the
+     * EOS, come only when the core finalizes the request: have them now,
+     * while they are held (unless an internal redirect answered). */
+    if ((status == OK || status == DONE) && ctx->decision != DIALUP_PASSED
+        && !r->next && !r->eos_sent) {
+        ap_finalize_request_protocol(r);
+    }
     ctx->holding = 0;
-    if (ctx->decision != DIALUP_PACED || !ctx->listed) {
+    if (ctx->decision != DIALUP_PACED || !ctx->started) {
         return status;
     }
     if (r->connection->aborted) {
@@ -1734,8 +1859,12 @@ static int dialup_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void dialup_register_hooks(apr_pool_t *p)
 {
-    /* Before every other handler, which it runs itself. */
-    ap_hook_handler(dialup_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    /* Before every other handler, which it runs itself; mod_cache's
+     * handler (CacheQuickHandler off) is REALLY_FIRST too, and what it
+     * serves from the cache is paced like the rest. */
+    static const char *const succ[] = { "mod_cache.c", NULL };
+
+    ap_hook_handler(dialup_handler, NULL, succ, APR_HOOK_REALLY_FIRST);
     ap_hook_pre_config(dialup_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(dialup_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, dialup_status_hook, NULL, NULL,
@@ -1745,6 +1874,9 @@ static void dialup_register_hooks(apr_pool_t *p)
      * paced). */
     dialup_modem_filter_handle =
         ap_register_output_filter("DIALUP_MODEM", dialup_modem_filter, NULL,
+                                  AP_FTYPE_PROTOCOL - 1);
+    dialup_strip_filter_handle =
+        ap_register_output_filter("DIALUP_STRIP", dialup_strip_filter, NULL,
                                   AP_FTYPE_PROTOCOL - 1);
     /* After the protocol filters (byteranges, headers) and chunking, so it
      * paces what goes on the wire; before the connection filters. */
@@ -1770,7 +1902,7 @@ static const command_rec dialup_cmds[] = {
     AP_INIT_TAKE1("DialupBufferMemory", dialup_set_buffer, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "The most of a response held in memory ahead of the line, "
-                  "in bytes (K, M or G suffix; default 64K)"),
+                  "in bytes (K, M or G suffix; default 32K)"),
     AP_INIT_TAKE1("DialupBufferFile", dialup_set_buffer, (void *)1,
                   RSRC_CONF | ACCESS_CONF,
                   "The most of a response held in its temporary file beyond "
