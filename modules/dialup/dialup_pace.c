@@ -110,10 +110,23 @@ int dialup_parse_size(const char *arg, apr_int64_t *bytes)
         s++;
     }
     switch (*s) {
-    case 'k': case 'K': unit = APR_INT64_C(1) << 10; s++; break;
-    case 'm': case 'M': unit = APR_INT64_C(1) << 20; s++; break;
-    case 'g': case 'G': unit = APR_INT64_C(1) << 30; s++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        unit = APR_INT64_C(1) << 10;
+        s++;
+        break;
+    case 'm':
+    case 'M':
+        unit = APR_INT64_C(1) << 20;
+        s++;
+        break;
+    case 'g':
+    case 'G':
+        unit = APR_INT64_C(1) << 30;
+        s++;
+        break;
+    default:
+        break;
     }
     if (*s != '\0' || value > DIALUP_SIZE_MAX / unit) {
         return -1;

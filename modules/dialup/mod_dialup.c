@@ -412,7 +412,7 @@ static const char *dialup_set_min_rate(cmd_parms *cmd, void *dconf,
 }
 
 /* DialupBufferMemory SIZE, DialupBufferFile SIZE (server config,
- * directory, .htaccess); cmd->info says which. */
+ * virtual host, directory); cmd->info says which. */
 static const char *dialup_set_buffer(cmd_parms *cmd, void *dconf,
                                      const char *arg)
 {
@@ -1905,9 +1905,9 @@ static const command_rec dialup_cmds[] = {
                   "in bytes (K, M or G suffix; default 32K)"),
     AP_INIT_TAKE1("DialupBufferFile", dialup_set_buffer, (void *)1,
                   RSRC_CONF | ACCESS_CONF,
-                  "The most of a response held in its temporary file beyond "
-                  "DialupBufferMemory, in bytes (K, M or G suffix; default "
-                  "64M, 0 for none)"),
+                  "The most of a response written to its temporary file "
+                  "beyond DialupBufferMemory, in bytes (K, M or G suffix; "
+                  "default 64M, 0 for none)"),
     AP_INIT_TAKE1("DialupBufferDir", dialup_set_buffer_dir, NULL, RSRC_CONF,
                   "The directory of the temporary files of buffered "
                   "responses (default: the system's, e.g. /tmp)"),
