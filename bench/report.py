@@ -649,7 +649,7 @@ def backend_tables(w, runs, pkeys, size):
     w("*proxied - static* is what a paced proxied response costs the "
       "server in memory above a static one: for httpd+mod_dialup, what it "
       "holds ahead of the line in memory (up to `DialupBufferMemory`, "
-      "64K; the rest is in a temporary file, whose page cache is not in "
+      "32K by default; the rest is in a temporary file, whose page cache is not in "
       "RSS) and mod_proxy's request and connection structures; the "
       "server's CPU does not include the backend's.\n")
 
@@ -792,7 +792,7 @@ def main():
           "limit, `sendfile on`, 2 workers, `keepalive_requests 1000000`, "
           "started once for the whole bench; its CPU is not in the "
           "server's.  mod_dialup holds what runs ahead of the line in "
-          "memory up to `DialupBufferMemory` (64K) and the rest in a "
+          "memory up to `DialupBufferMemory` (32K by default) and the rest in a "
           "temporary file (`DialupBufferFile` 64M); nginx in its proxy "
           "buffers (4K + 8 x 4K) and the rest in a temporary file.")
     w("- All: `EnableSendfile On` and `AllowOverride None` (apache), no "
