@@ -9,7 +9,9 @@
 #   client when it is printed (flushes go as soon as the schedule allows),
 #   not all at the end;
 # - mod_proxy_http to a virtual host of the same server (40 KB, not paced
-#   on the backend): byte-exact, paced, connection reused;
+#   on the backend): byte-exact, paced, connection reused; at 400 bit/s
+#   (dialup/dyn/proxyslow/) the backend's 304 and 404, and HEAD, at once,
+#   while a 200 is paced;
 # - mod_deflate's output: paced on the compressed bytes with
 #   Accept-Encoding: gzip (and decompressing to the file), on the whole
 #   file without;
@@ -36,7 +38,7 @@ use SuspendTest;
 use DialupTest;
 use Time::HiRes qw(time);
 
-plan tests => 39, need need_module('dialup'), need_cgi();
+plan tests => 46, need need_module('dialup'), need_cgi();
 
 my $rate = 160_000;             # bit/s in dialup/dyn/cgi/, proxy/, deflate/
 my $slow = 400;                 # bit/s in dialup/dyn/slow/
@@ -102,6 +104,7 @@ t_write_perl_script("$dyn/slow/cgi/data.pl", $data_pl);
 
 my $data40 = content(40_000);
 t_write_file("$dyn/backend/f40k.txt", $data40);
+t_write_file("$dyn/backend/small.txt", content(2_000));
 t_write_file("$dyn/slow/small.txt", content(2_000));
 
 # Compressible text, but not too much (about 4.5 to 1 with gzip): pseudo-
@@ -208,9 +211,32 @@ if (have_module('proxy_http')) {
     served_ok(get(GET => $path), 'proxied 40 KB', $data40, $rate);
     served_twice_ok('proxied 40 KB, keep-alive', $path, 200, $data40, $rate,
                     1);
+
+    # At 400 bit/s (dialup/dyn/proxyslow/).  The control: a 200 is paced,
+    # not complete after 1.5 s (then the client goes away).
+    my $r = raw_get('/dialup/dyn/proxyslow/small.txt', timeout => 1.5);
+    t_debug('proxied 200 at 400 bit/s: ' . ($r->{error} || 'complete'));
+    $r->{conn}->abort if $r->{conn};
+    ok t_cmp($r->{complete} ? 1 : 0, 0,
+             'proxied 200 at 400 bit/s (control): not complete within 1.5 s');
+
+    $r = get(HEAD => '/dialup/dyn/proxyslow/small.txt');
+    ok t_cmp($r->{status} == 200 && $r->{body} eq '' ? 1 : 0, 1,
+             "proxied HEAD: 200, no body (got $r->{status})");
+    fast_ok($r, 'proxied HEAD');
+    my $etag = $r->{headers}{etag} || '"none"';
+
+    $r = get(GET => '/dialup/dyn/proxyslow/small.txt',
+             'If-None-Match' => $etag);
+    ok t_cmp($r->{status}, 304, "proxied, the backend's 304");
+    fast_ok($r, "proxied, the backend's 304");
+
+    $r = get(GET => '/dialup/dyn/proxyslow/missing.txt');
+    ok t_cmp($r->{status}, 404, "proxied, the backend's 404");
+    fast_ok($r, "proxied, the backend's 404");
 }
 else {
-    skip 'mod_proxy_http is not loaded' for 1 .. 5;
+    skip 'mod_proxy_http is not loaded' for 1 .. 12;
 }
 
 # --- mod_deflate -----------------------------------------------------------

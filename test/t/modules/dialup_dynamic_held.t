@@ -15,9 +15,16 @@
 #   the temporary directory), and none is left afterwards;
 # - server-status?auto shows DialupHeldMemory or DialupHeldFile above 0,
 #   some in a buffer file, and no more in memory than 64K (plus one read
-#   of the proxy) per download; both back to 0 afterwards, as is
-#   DialupActive.  (The counts are of the child that answers: under
-#   prefork that child paces nothing, and those checks are skipped.)
+#   of the proxy) per download.  (The counts are of the child that
+#   answers: under prefork that child paces nothing, and those checks are
+#   skipped.)
+#
+# Then a 200 KB download where DialupBufferFile is 0 and
+# DialupBufferMemory 16K (dialup/dyn/proxynofile/): exact, paced, no
+# buffer file, at most 16K and one read in memory; and a client that goes
+# away (a reset) 1.5 s into a 400 KB download: its buffer file is closed
+# and the request logged.  Last, DialupHeldMemory, DialupHeldFile and
+# DialupActive back to 0.
 
 use strict;
 use warnings FATAL => 'all';
@@ -29,13 +36,15 @@ use Apache::Test;
 use Apache::TestUtil;
 use SuspendTest;
 use DialupTest;
+use File::Spec ();
+use Time::HiRes qw(time);
 
 my $n = 4;
 my $size = 400 * 1024;
 my $rate = 640_000;
 my $mem_max = 64 * 1024;
 
-plan tests => 12 + $n, need need_module('dialup'), need_module('proxy_http'),
+plan tests => 19 + $n, need need_module('dialup'), need_module('proxy_http'),
                             need_module('status');
 
 my $docroot = Apache::Test::vars('documentroot');
@@ -43,16 +52,29 @@ my $t_logs = Apache::Test::vars('t_logs');
 my $backend_log = "$t_logs/dialup_backend_log";
 my $data = content($size);
 t_write_file("$docroot/dialup/dyn/backend/f400k.txt", $data);
+my $data200 = content(200 * 1024);
+t_write_file("$docroot/dialup/dyn/backend/f200k.txt", $data200);
+my $notes_log = "$t_logs/dialup_notes_log";
 
-# Open files of the server's children that are deleted regular files:
-# the buffer files (O_TMPFILE shows as "/tmp/#123 (deleted)").
+# The system's temporary directory, DialupBufferDir's default (the
+# server has the environment of this process).
+my $tmp = File::Spec->tmpdir;
+$tmp =~ s{/+$}{};
+
+# Open files of the server's children that are deleted files in the
+# temporary directory: the buffer files (O_TMPFILE shows as
+# "/tmp/#123 (deleted)").  The first one seen is shown with t_debug.
+my $shown;
 sub buffer_files {
     my $count = 0;
     for my $pid (child_pids()) {
         opendir my $dh, "/proc/$pid/fd" or next;
         for my $fd (grep { /^\d+$/ } readdir $dh) {
             my $link = readlink "/proc/$pid/fd/$fd";
-            $count++ if defined $link && $link =~ m{^/.*\(deleted\)$};
+            next unless defined $link
+                && $link =~ m{^\Q$tmp\E/[^/]+ \(deleted\)$};
+            t_debug("child $pid, fd $fd: $link") unless $shown++;
+            $count++;
         }
     }
     return $count;
@@ -140,6 +162,80 @@ else {
     ok t_cmp($mem_max_seen <= $bound ? 1 : 0, 1,
              "DialupHeldMemory never above $n x (64K + 16K) = $bound "
              . "(max $mem_max_seen)");
+}
+
+# --- DialupBufferFile 0, DialupBufferMemory 16K ----------------------------
+
+# 200 KB at 640k, 2.5 s (dialup/dyn/proxynofile/): no buffer file, and
+# no more than 16K (and one read of the proxy) in memory.
+{
+    my $name = 'no buffer file, 16K in memory';
+    my $before = buffer_files();
+    my (@auto2, @files2);
+    my ($r) = parallel_get(
+        ["/dialup/dyn/proxynofile/f200k.txt?nofile$$"], timeout => 20,
+        at => [map { my $t = $_ * 0.3; [$t, sub {
+                    push @files2, buffer_files();
+                    push @auto2, status_auto();
+                }] } 1 .. 7]);
+    ok t_cmp($r->{status} == 200 && $r->{complete}
+             && body_matches($r->{body}, $data200, $name) ? 1 : 0, 1,
+             "$name: 200, body exact (got $r->{status}, "
+             . length($r->{body}) . ' bytes)');
+    $r->{elapsed} = $r->{done};
+    paced_ok($r, $name, $rate);
+    my ($most) = sort { $b <=> $a } @files2, 0;
+    ok t_cmp($most <= $before ? 1 : 0, 1,
+             "$name: no buffer file opened ($most open at most, $before "
+             . 'before)');
+    my @mem = map { $_->{DialupHeldMemory} || 0 } @auto2;
+    t_debug("$name: DialupHeldMemory @mem");
+    my ($max) = sort { $b <=> $a } @mem, 0;
+    if (mpm() eq 'prefork') {
+        skip 'prefork: the child that answers server-status paces nothing';
+    }
+    else {
+        ok t_cmp($max <= 32 * 1024 ? 1 : 0, 1,
+                 "$name: DialupHeldMemory never above 16K + 16K (max $max)");
+    }
+}
+
+# --- a client gone mid-download ----------------------------------------------
+
+{
+    my $name = 'client gone';
+    my $before = buffer_files();
+    my $url = "/dialup/dyn/proxybig/f400k.txt?gone$$";
+    my ($open, $closed, $got, $t_gone) = (0, 0, 0);
+    eval {
+        my $c = SuspendTest::Conn->new;
+        $c->send_request(GET => $url);
+        my $deadline = time + 1.5;
+        while (time < $deadline) {
+            last unless $c->fill($deadline);
+        }
+        $got = length $c->{buf};
+        $open = buffer_files();
+        $c->abort;
+        $t_gone = time;
+        $closed = wait_for(10, sub { buffer_files() <= $before });
+    };
+    t_debug("$name: error: $@") if $@;
+    t_debug(sprintf "%s: %d bytes read in 1.5 s, buffer files %d then, "
+            . "closed after %.3f s", $name, $got, $open,
+            time - ($t_gone || time));
+    ok t_cmp($open > $before ? 1 : 0, 1,
+             "$name: a buffer file open while the client reads ($open, "
+             . "$before before)");
+    ok t_cmp($closed ? 1 : 0, 1,
+             "$name: the buffer file closed within 10 s of the reset");
+    # The request is logged with its modem when it ends.
+    my $line = wait_for(10, sub {
+        (log_lines($notes_log, qr/ \Q$url\E$/))[0];
+    });
+    t_debug("$name: notes log: " . ($line || 'none'));
+    ok t_cmp(($line || '') =~ m{^640kbit/s \d+ 200 GET } ? 1 : 0, 1,
+             "$name: logged with %{dialup}n 640kbit/s and a time");
 }
 
 # --- afterwards --------------------------------------------------------------
