@@ -1,6 +1,6 @@
 # A large proxied response is buffered, not held on the backend (issue
 # 11): mod_dialup keeps what the backend sends faster than the line in
-# memory up to DialupBufferMemory (64K by default), then in an unlinked
+# memory up to DialupBufferMemory (32K by default), then in an unlinked
 # temporary file up to DialupBufferFile (64M), so the backend is done at
 # once while the client downloads at the modem's rate.
 #
@@ -14,7 +14,7 @@
 # - meanwhile a child of the server holds a buffer file open (deleted, in
 #   the temporary directory), and none is left afterwards;
 # - server-status?auto shows DialupHeldMemory or DialupHeldFile above 0,
-#   some in a buffer file, and no more in memory than 64K (plus one read
+#   some in a buffer file, and no more in memory than 32K (plus one read
 #   of the proxy) per download.  (The counts are of the child that
 #   answers: under prefork that child paces nothing, and those checks are
 #   skipped.)
@@ -42,7 +42,8 @@ use Time::HiRes qw(time);
 my $n = 4;
 my $size = 400 * 1024;
 my $rate = 640_000;
-my $mem_max = 64 * 1024;
+# DialupBufferMemory's default
+my $mem_max = 32 * 1024;
 
 plan tests => 19 + $n, need need_module('dialup'), need_module('proxy_http'),
                             need_module('status');
@@ -154,13 +155,13 @@ else {
              "DialupHeldMemory ($mem_max_seen) or DialupHeldFile "
              . "($file_max_seen) above 0 in some answer");
     ok t_cmp($file_max_seen > 0 ? 1 : 0, 1,
-             "DialupHeldFile above 0 in some answer: beyond 64K, the "
+             "DialupHeldFile above 0 in some answer: beyond 32K, the "
              . "response waits in a file (max $file_max_seen)");
     # Each download holds at most DialupBufferMemory in memory, and one
     # more read of the proxy (8 KB) that came while it was full.
     my $bound = $n * ($mem_max + 16 * 1024);
     ok t_cmp($mem_max_seen <= $bound ? 1 : 0, 1,
-             "DialupHeldMemory never above $n x (64K + 16K) = $bound "
+             "DialupHeldMemory never above $n x (32K + 16K) = $bound "
              . "(max $mem_max_seen)");
 }
 
