@@ -194,7 +194,7 @@ for my $case (@cases) {
     ok t_cmp($r->{status} == 200
              && body_matches($r->{body}, content(20_000), $name) ? 1 : 0, 1,
              "$name: 200, body exact (got $r->{status})");
-    unpaced_ok($r, $name, 0.5);
+    unpaced_ok($r, $name, 0.7);
     ok t_cmp($r->{headers}{'x-dialup-modem'}, undef,
              "$name: no X-Dialup-Modem header in the response");
 
@@ -205,7 +205,7 @@ for my $case (@cases) {
     ok t_cmp($r->{status} == 200
              && body_matches($r->{body}, content(20_000), $name) ? 1 : 0, 1,
              "$name: 200, body exact (got $r->{status})");
-    unpaced_ok($r, $name, 0.5);
+    unpaced_ok($r, $name, 0.7);
     ok t_cmp($r->{headers}{'x-dialup-modem'}, undef,
              "$name: no X-Dialup-Modem header in the response");
 
@@ -218,7 +218,7 @@ for my $case (@cases) {
     ok t_cmp($r->{status} == 200
              && body_matches($r->{body}, content(20_000), $name) ? 1 : 0, 1,
              "$name: 200, body exact (got $r->{status})");
-    unpaced_ok($r, $name, 0.5);
+    unpaced_ok($r, $name, 0.7);
     t_debug("$name: X-Dialup-Modem in the response: "
             . ($r->{headers}{'x-dialup-modem'} // 'none'));
 }
