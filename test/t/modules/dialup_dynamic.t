@@ -9,7 +9,8 @@
 #   client when it is printed (flushes go as soon as the schedule allows),
 #   not all at the end;
 # - mod_proxy_http to a virtual host of the same server (40 KB, not paced
-#   on the backend): byte-exact, paced, connection reused; at 400 bit/s
+#   on the backend): byte-exact, paced, connection reused, and its 206 to
+#   a Range request paced too; at 400 bit/s
 #   (dialup/dyn/proxyslow/) the backend's 304 and 404, and HEAD, at once,
 #   while a 200 is paced;
 # - mod_deflate's output: paced on the compressed bytes with
@@ -38,7 +39,7 @@ use SuspendTest;
 use DialupTest;
 use Time::HiRes qw(time);
 
-plan tests => 46, need need_module('dialup'), need_cgi();
+plan tests => 48, need need_module('dialup'), need_cgi();
 
 my $rate = 160_000;             # bit/s in dialup/dyn/cgi/, proxy/, deflate/
 my $slow = 400;                 # bit/s in dialup/dyn/slow/
@@ -212,6 +213,17 @@ if (have_module('proxy_http')) {
     served_twice_ok('proxied 40 KB, keep-alive', $path, 200, $data40, $rate,
                     1);
 
+    # The backend's 206 to a Range request is paced too.
+    my $range = get(GET => $path, Range => 'bytes=10000-29999');
+    ok t_cmp($range->{status} == 206
+             && body_matches($range->{body}, substr($data40, 10_000, 20_000),
+                             'proxied Range')
+             ? 1 : 0, 1,
+             "proxied Range: 206, the 20000 bytes exact (got "
+             . "$range->{status}, " . length($range->{body}) . ' bytes)');
+    # (wire() counts a 206 as such)
+    paced_ok($range, 'proxied Range', $rate);
+
     # At 400 bit/s (dialup/dyn/proxyslow/).  The control: a 200 is paced,
     # not complete after 1.5 s (then the client goes away).
     my $r = raw_get('/dialup/dyn/proxyslow/small.txt', timeout => 1.5);
@@ -236,7 +248,7 @@ if (have_module('proxy_http')) {
     fast_ok($r, "proxied, the backend's 404");
 }
 else {
-    skip 'mod_proxy_http is not loaded' for 1 .. 12;
+    skip 'mod_proxy_http is not loaded' for 1 .. 14;
 }
 
 # --- mod_deflate -----------------------------------------------------------

@@ -7,7 +7,8 @@
 #
 # Configured in t/conf/dialup_dynamic.conf.in: a CGI script (written here)
 # that prints the header asked for in its query string, in dialup/dyn/hdr/
-# (DialupRate 160k, DialupModemHeader on), dialup/dyn/hdronly/
+# (DialupRate 160k, DialupModemHeader on; dialup/dyn/hdrmin/ the same with
+# DialupMinRate 40k), dialup/dyn/hdronly/
 # (DialupModemHeader on, no rate), dialup/dyn/hdroff/ (160k, the header
 # not allowed by default), dialup/dyn/rateoff/ (DialupRate off) and
 # dialup/dyn/plain/ (no mod_dialup configuration); and mod_proxy_http to a backend virtual host that sets
@@ -44,6 +45,9 @@ my @cases = (
      'hdr/data.pl?modem=640k&size=40000', 640_000, '640k', 40_000, 'cgi'],
     ['allowed, a modem name: V.34', 'hdr/data.pl?modem=V.34&size=7200',
      28_800, 'V.34', 7_200, 'cgi'],
+    ['allowed, 10k below DialupMinRate 40k: raised',
+     'hdrmin/data.pl?modem=10k&size=10000', 40_000, '40000bit/s', 10_000,
+     'cgi'],
     ['allowed, off', 'hdr/data.pl?modem=off&size=40000', 0, '-', 40_000,
      'cgi'],
     ['allowed, an invalid value: ignored',
@@ -92,7 +96,7 @@ my $s = join '', map { sprintf "%07d mod_dialup test data\n", $_ }
 print substr($s, 0, $size);
 EOF
 t_write_perl_script("$dyn/$_/data.pl", $data_pl)
-    for qw(hdr hdronly hdroff rateoff plain);
+    for qw(hdr hdrmin hdronly hdroff rateoff plain);
 t_write_file("$dyn/backend/hdr/f20k.txt", content(20_000));
 
 my $n = 0;

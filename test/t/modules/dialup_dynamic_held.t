@@ -18,6 +18,8 @@
 #   of the proxy) per download.  (The counts are of the child that
 #   answers: under prefork that child paces nothing, and those checks are
 #   skipped.)
+# - on event, the downloads are suspended once the backend is done, with
+#   no worker held; elsewhere each holds one.
 #
 # Then a 200 KB download where DialupBufferFile is 0 and
 # DialupBufferMemory 16K (dialup/dyn/proxynofile/): exact, paced, no
@@ -45,7 +47,7 @@ my $rate = 640_000;
 # DialupBufferMemory's default
 my $mem_max = 32 * 1024;
 
-plan tests => 19 + $n, need need_module('dialup'), need_module('proxy_http'),
+plan tests => 21 + $n, need need_module('dialup'), need_module('proxy_http'),
                             need_module('status');
 
 my $docroot = Apache::Test::vars('documentroot');
@@ -163,6 +165,32 @@ else {
     ok t_cmp($mem_max_seen <= $bound ? 1 : 0, 1,
              "DialupHeldMemory never above $n x (32K + 16K) = $bound "
              . "(max $mem_max_seen)");
+}
+
+# Once the backend is done, the rest goes from timed callbacks on event,
+# with no thread held; elsewhere each download holds a worker.  (The
+# scoreboard's counts cover every child; the status request is busy
+# itself.)
+my @late = @auto[3 .. $#auto];      # from 1.2 s on
+my ($susp_max) = sort { $b <=> $a } map { $_->{ConnsAsyncSuspended} || 0 } @late;
+my ($busy_min) = sort { $a <=> $b } map { $_->{BusyWorkers} // 99 } @late;
+my ($busy_max) = sort { $b <=> $a } map { $_->{BusyWorkers} || 0 } @late;
+t_debug('BusyWorkers from 1.2 s on: '
+        . join(' ', map { $_->{BusyWorkers} // 'none' } @late)
+        . '; ConnsAsyncSuspended: '
+        . join(' ', map { $_->{ConnsAsyncSuspended} // 'none' } @late));
+if (expect_async()) {
+    ok t_cmp($susp_max >= $n ? 1 : 0, 1,
+             "event: ConnsAsyncSuspended reaches $n (max $susp_max)");
+    ok t_cmp($busy_min <= 2 ? 1 : 0, 1,
+             "event: BusyWorkers down to 2 at most while the $n downloads "
+             . "go on (min $busy_min): no thread held");
+}
+else {
+    ok t_cmp($susp_max, 0, mpm() . ': no connection suspended');
+    ok t_cmp($busy_max >= $n + 1 ? 1 : 0, 1,
+             mpm() . ": BusyWorkers reaches $n + 1, each download holding "
+             . "a worker (max $busy_max)");
 }
 
 # --- DialupBufferFile 0, DialupBufferMemory 16K ----------------------------
