@@ -1074,8 +1074,13 @@ static apr_status_t dialup_pace_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         dialup_list(ctx);
     }
     else if (was_empty && ctx->wake == 0) {
-        /* The line was idle: new data goes at once, up to a pulse. */
-        dialup_pace_idle(&ctx->pace, ctx->sent, now);
+        /* The line was idle: new data goes at once, up to a pulse.  But
+         * what the request's wait in the server earned is kept through
+         * the first pulse interval (the core sends the headers on their
+         * own, at once, and the body right after them). */
+        if (now - ctx->first >= ctx->pace.pulse) {
+            dialup_pace_idle(&ctx->pace, ctx->sent, now);
+        }
         ctx->wake = now;
     }
     if (ctx->wake && now >= ctx->wake) {
