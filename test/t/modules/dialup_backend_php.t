@@ -12,6 +12,10 @@
 #   paced;
 # - a HEAD and a GET in dialup/backend/php/plain/ (DialupRate off): not
 #   paced;
+# - a script's X-Dialup-Modem header: in dialup/backend/php/modem/
+#   (DialupModemHeader on) "V.92" paces its 14 KB at 56k and "off" not
+#   at all; elsewhere (DialupModemHeader off by default) it is ignored
+#   (160k); the client never sees the header;
 # - php-fpm's error log has no ERROR or WARNING line, and it stops.
 #
 # Skipped when php-fpm is not installed (Debian: php-fpm) or does not
@@ -38,13 +42,23 @@ my ($pid, $why) = (undef, 'mod_dialup and mod_proxy_fcgi are needed');
 ($pid, $why) = start_fpm($fpm_port)
     if Apache::Test::have_module('dialup')
        && Apache::Test::have_module('proxy_fcgi');
-plan tests => 15, need need_module('dialup'), need_module('proxy_fcgi'),
+plan tests => 21, need need_module('dialup'), need_module('proxy_fcgi'),
                        { ($why || 'php-fpm') => ($pid ? 1 : 0) };
 
 my $docroot = Apache::Test::vars('documentroot');
 my $dir = "$docroot/dialup/backend/php";
 t_write_file("$dir/gen.php", php_script());
 t_write_file("$dir/plain/gen.php", php_script());
+my $modem_php = <<'EOF';
+<?php
+// Written by t/modules/dialup_backend_php.t: 14000 bytes, the modem
+// chosen by the query string.
+header('Content-Type: text/plain');
+header('X-Dialup-Modem: ' . $_GET['m']);
+echo str_repeat("0123456789abcde\n", 875);
+EOF
+t_write_file("$dir/modem/modem.php", $modem_php);
+t_write_file("$dir/modem.php", $modem_php);
 
 my $size = 40_000;
 my $data = content($size);
@@ -109,6 +123,29 @@ my $h = raw_get("/dialup/backend/php/gen.php?n=$size", method => 'HEAD',
                 headers => [Connection => 'close']);
 ok t_cmp($h->{status}, 200, 'PHP HEAD: 200');
 unpaced_ok($h, 'PHP HEAD', 1.0);
+
+# X-Dialup-Modem from the script.
+my $mbody = "0123456789abcde\n" x 875;
+for my $case (['modem/modem.php?m=V.92', 'DialupModemHeader on, V.92',
+               56_000],
+              ['modem/modem.php?m=off', 'DialupModemHeader on, off', 0],
+              ['modem.php?m=V.92', 'DialupModemHeader off, V.92 ignored',
+               $rate]) {
+    my ($path, $name, $bits) = @$case;
+    my $x = raw_get("/dialup/backend/php/$path",
+                    headers => [Connection => 'close']);
+    my $seen = $x->{headers}{'x-dialup-modem'};
+    ok t_cmp($x->{status} == 200 && !defined $seen
+             && body_matches($x->{body}, $mbody, $name) ? 1 : 0, 1,
+             "PHP X-Dialup-Modem, $name: 200, body exact, no X-Dialup-Modem "
+             . 'header in the response (got ' . ($seen // 'none') . ')');
+    if ($bits) {
+        paced_ok($x, "PHP X-Dialup-Modem, $name", $bits);
+    }
+    else {
+        unpaced_ok($x, "PHP X-Dialup-Modem, $name", 0.5);
+    }
+}
 
 # What php-fpm said.
 my @bad = grep { /\b(?:ERROR|WARNING|ALERT)\b/ }
