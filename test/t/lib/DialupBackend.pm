@@ -22,7 +22,7 @@ use Time::HiRes qw(time sleep);
 
 use Exporter 'import';
 our @EXPORT = qw(fpm_binary start_fpm stop_fpm fpm_pid php_script
-                 buffer_links held_max);
+                 buffer_links held_max child_conns status_of_child);
 
 # The php-fpm binary: php-fpm on the PATH, else Debian's
 # /usr/sbin/php-fpmX.Y (the newest); undef if none.
@@ -195,6 +195,77 @@ sub buffer_links {
         }
     }
     return @l;
+}
+
+# The child (of @pids) that holds the server side of our connection $c.
+sub conn_owner {
+    my ($c, @pids) = @_;
+    my $want = sprintf ':%04X', $c->sockport;
+    my $local = sprintf ':%04X', SuspendTest::port();
+    my $inode;
+    open my $fh, '<', '/proc/net/tcp' or return undef;
+    while (<$fh>) {
+        my @f = split;
+        next unless @f > 9 && $f[1] =~ /\Q$local\E$/ && $f[2] =~ /\Q$want\E$/;
+        $inode = $f[9];
+        last;
+    }
+    return undef unless $inode;
+    for my $pid (@pids) {
+        opendir my $dh, "/proc/$pid/fd" or next;
+        for my $fd (readdir $dh) {
+            my $t = readlink "/proc/$pid/fd/$fd";
+            return $pid if defined $t && $t eq "socket:[$inode]";
+        }
+    }
+    return undef;
+}
+
+# $n keep-alive connections to the server, each having had one request
+# answered, by the child that holds them: { pid => [connections] }.  The
+# counters of server-status are the answering child's own: a request on
+# one of these connections asks a chosen child (see status_of_child()).
+# Not for prefork, whose children serve one connection each.
+sub child_conns {
+    my ($n) = @_;
+    my %by;
+    my @pids = SuspendTest::child_pids();
+    for (1 .. $n) {
+        my $c = eval {
+            my $c = SuspendTest::Conn->new;
+            $c->send_request(GET => '/health.txt');
+            my $r = $c->read_response(timeout => 5, quiet => 1);
+            $r->{status} == 200 ? $c : undef;
+        } or next;
+        my $pid = conn_owner($c, @pids);
+        push @{ $by{$pid} }, $c if $pid;
+    }
+    t_debug('keep-alive connections per child: '
+            . join ' ', map { "$_=" . @{ $by{$_} } } sort keys %by);
+    return \%by;
+}
+
+# server-status?auto as { key => value } from child $pid, on one of its
+# connections of $conns (child_conns()); {} when it has none left (each
+# connection closed by the server is dropped).
+sub status_of_child {
+    my ($conns, $pid) = @_;
+    my $list = $conns->{$pid} || [];
+    while (@$list) {
+        my $r = eval {
+            $list->[0]->send_request(GET => '/server-status?auto');
+            $list->[0]->read_response(timeout => 5, quiet => 1);
+        };
+        if ($r && $r->{status} == 200 && $r->{complete}) {
+            my %v;
+            for (split /\n/, $r->{body}) {
+                $v{$1} = $2 if /^([^:]+):\s*(.*?)\s*$/;
+            }
+            return \%v;
+        }
+        shift @$list;
+    }
+    return {};
 }
 
 # The largest value of server-status?auto's $key in $answers answers
