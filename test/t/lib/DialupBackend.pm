@@ -1,7 +1,7 @@
 # Helpers for t/modules/dialup_backend*.t (t/conf/dialup_backend.conf.in):
 # a php-fpm of the test's own, the buffer files of mod_dialup as the
-# children's descriptors show them, and the held counters of
-# server-status.
+# children's descriptors show them, and server-status asked of a chosen
+# child (its counters are the child's own).
 #
 # php-fpm runs as the user running the tests (run-all's test user), with
 # a configuration written to t/logs, in the foreground of a child
@@ -17,12 +17,12 @@ use Apache::Test ();
 use Apache::TestUtil qw(t_debug);
 use IO::Socket::INET ();
 use POSIX qw(WNOHANG);
-use SuspendTest qw(wait_for status_auto);
+use SuspendTest qw(wait_for);
 use Time::HiRes qw(time sleep);
 
 use Exporter 'import';
-our @EXPORT = qw(fpm_binary start_fpm stop_fpm fpm_pid php_script
-                 buffer_links held_max child_conns status_of_child);
+our @EXPORT = qw(fpm_binary start_fpm stop_fpm php_script buffer_links
+                 child_conns status_of_child);
 
 # The php-fpm binary: php-fpm on the PATH, else Debian's
 # /usr/sbin/php-fpmX.Y (the newest); undef if none.
@@ -37,10 +37,6 @@ sub fpm_binary {
 }
 
 my ($fpm_pid, @fpm_workers);
-
-sub fpm_pid {
-    $fpm_pid;
-}
 
 # The live processes whose parent is $ppid.
 sub children_of {
@@ -266,18 +262,6 @@ sub status_of_child {
         shift @$list;
     }
     return {};
-}
-
-# The largest value of server-status?auto's $key in $answers answers
-# (each may come from another child: the counters are the child's own).
-sub held_max {
-    my ($key, $answers) = @_;
-    my $max;
-    for (1 .. $answers) {
-        my $v = status_auto()->{$key};
-        $max = $v if defined $v && (!defined $max || $v > $max);
-    }
-    return $max;
 }
 
 1;
