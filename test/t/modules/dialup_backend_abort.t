@@ -1,7 +1,7 @@
 # A client gone in the middle of a paced response that another handler
 # made (issue 11), held in memory and in a buffer file: 1 MB at 80k
 # (10,000 bytes a second, 100 s), far more than DialupBufferMemory's
-# default 64K, so that most of it goes to the response's unlinked
+# default (32K), so that most of it goes to the response's unlinked
 # temporary file.  Two handlers (t/conf/dialup_backend.conf.in):
 #
 # - mod_proxy_http to the backend virtual host (not paced) serving a

@@ -2,8 +2,9 @@
 # responses that other handlers made (issue 11): 200 KB at 160k (20,000
 # bytes a second, about 10 s), one proxied to the backend virtual host of
 # t/conf/dialup_backend.conf.in (/dialup/backend/fast/) and one from a
-# CGI (/dialup/backend/cgi/fast/), both held by mod_dialup (64K in memory,
-# the rest in the buffer file) long before the restart.  The restart
+# CGI (/dialup/backend/cgi/fast/), both held by mod_dialup (the default
+# DialupBufferMemory in memory, the rest in the buffer file) long before
+# the restart.  The restart
 # comes about 1 s into them.  Checked: both complete, byte-exact and
 # paced; the old children exit after them; the new generation serves,
 # proxied and paced too; no error in the error log meanwhile.
