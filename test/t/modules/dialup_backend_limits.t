@@ -73,17 +73,20 @@ sub cgi_pids {
     return @p;
 }
 
-# The child that runs the CGI $script (its parent), else the one that has
-# a buffer file open.
+# The child that has a buffer file open, else the parent of the CGI
+# $script when it is one of @kids (under mod_cgid the CGI's parent is the
+# daemon of mod_cgid, not the child that serves the request).
 sub pacing_child {
-    my $script = shift;
+    my ($script, @kids) = @_;
+    my ($l) = buffer_links(child_pids());
+    return $1 if $l && $l =~ /^(\d+)\//;
+    my %kid = map { $_ => 1 } @kids;
     for my $pid (cgi_pids($script)) {
         open my $fh, '<', "/proc/$pid/stat" or next;
         my ($ppid) = (<$fh> // '') =~ /^\d+ \(.*\) \S (\d+) /s;
-        return $ppid if $ppid;
+        return $ppid if $ppid && $kid{$ppid};
     }
-    my ($l) = buffer_links(child_pids());
-    return $l && $l =~ /^(\d+)\// ? $1 : undef;
+    return undef;
 }
 
 # GET $path while looking, every 0.25 s: whether the CGI $script runs,
@@ -101,9 +104,9 @@ sub watched_get {
     my $look = sub {
         my $t = time - $t0;
         my $run = cgi_pids($script) ? 1 : 0;
-        $pid = pacing_child($script) || $pid;
+        $pid = pacing_child($script, keys %$conns) || $pid;
         my $st = {};
-        if ($pid) {
+        if ($pid && $conns->{$pid}) {
             $st = status_of_child($conns, $pid);
         }
         elsif (!$prefork) {
