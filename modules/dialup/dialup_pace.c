@@ -234,6 +234,46 @@ int dialup_pace_idle(dialup_pace_t *p, apr_int64_t sent, apr_time_t now)
     return 1;
 }
 
+void dialup_pace_rebase(dialup_pace_t *p, apr_int64_t bits_per_sec,
+                        apr_time_t now)
+{
+    dialup_pace_t q;
+    apr_int64_t due;
+    apr_time_t span;
+
+    if (bits_per_sec == p->bits_per_sec || now <= p->start) {
+        p->bits_per_sec = bits_per_sec;
+        return;
+    }
+    due = dialup_pace_due(p, now);
+    /* How long the new rate takes for what was due: rounded up, so that
+     * the new schedule allows at now exactly what the old one did. */
+    q.bits_per_sec = bits_per_sec;
+    q.pulse = p->pulse;
+    q.start = 0;
+    span = dialup_pace_time_of(&q, due);
+    p->bits_per_sec = bits_per_sec;
+    /* (a span beyond now: a schedule of absurd size or age, which stays
+     * as far ahead as the clock allows) */
+    p->start = (span < now) ? now - span : 0;
+}
+
+apr_int64_t dialup_line_share(apr_int64_t line_bits, apr_uint32_t n)
+{
+    apr_int64_t share = line_bits / (n > 1 ? (apr_int64_t)n : 1);
+
+    return share < DIALUP_RATE_MIN ? DIALUP_RATE_MIN : share;
+}
+
+apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
+                            apr_uint32_t others)
+{
+    if (others == 0 || now > APR_INT64_MAX - pulse) {
+        return now;
+    }
+    return now + pulse;
+}
+
 apr_time_t dialup_pace_align(apr_time_t t, apr_interval_time_t grid)
 {
     apr_time_t r;

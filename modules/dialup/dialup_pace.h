@@ -122,6 +122,33 @@ apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
 int dialup_pace_idle(dialup_pace_t *p, apr_int64_t sent, apr_time_t now);
 
 /**
+ * Change the rate of a running schedule at now, keeping what it allowed
+ * until now: from now on the bytes are due at bits_per_sec.  A schedule
+ * that has not started (now <= start) keeps its start.  Used when the
+ * share of a line changes (dialup_line_share()).
+ */
+void dialup_pace_rebase(dialup_pace_t *p, apr_int64_t bits_per_sec,
+                        apr_time_t now);
+
+/**
+ * One line shared by active transfers: the rate of each, line_bits / n
+ * (n = 0 counts as 1), never below DIALUP_RATE_MIN.  Each transfer reads
+ * n at its own pulses and rebases its schedule when its share changed, so
+ * a transfer that leaves gives its share to the others within a pulse.
+ * One that joins while others are active starts its schedule a pulse
+ * later (dialup_line_join()), when every other has seen it and slowed
+ * down: the line never carries more than its rate.
+ */
+apr_int64_t dialup_line_share(apr_int64_t line_bits, apr_uint32_t n);
+
+/**
+ * When the schedule of a transfer that joins a line at now starts: now
+ * when it is alone on the line (others = 0), else one pulse later.
+ */
+apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
+                            apr_uint32_t others);
+
+/**
  * Round a wake-up time up to the next multiple of grid, so that the pulses
  * of many transfers fall on the same instants and the MPM fires their
  * timers in batches.  Never earlier than t; t itself if grid <= 0 or if

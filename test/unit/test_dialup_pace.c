@@ -23,6 +23,8 @@
 
 #include "apr_general.h"
 
+#include <string.h>
+
 #include "unit_test.h"
 
 #define T0 ((apr_time_t)1700000000 * APR_USEC_PER_SEC)
@@ -383,6 +385,220 @@ static void test_idle(void)
     CHECK(p.start == 0);
 }
 
+static void test_rebase(void)
+{
+    dialup_pace_t p = { 56000, MS(200), T0 };
+
+    /* 7000 bytes due after 1 s at 56k; at 28k from then on: still 7000
+     * at 1 s, 3500 more a second after. */
+    dialup_pace_rebase(&p, 28000, T0 + MS(1000));
+    CHECK(p.bits_per_sec == 28000);
+    CHECK(dialup_pace_due(&p, T0 + MS(1000)) == 7000);
+    CHECK(dialup_pace_due(&p, T0 + MS(2000)) == 10500);
+    /* And back to 56k: 7000 a second again. */
+    dialup_pace_rebase(&p, 56000, T0 + MS(2000));
+    CHECK(dialup_pace_due(&p, T0 + MS(2000)) == 10500);
+    CHECK(dialup_pace_due(&p, T0 + MS(3000)) == 17500);
+    /* An odd rate: what was due stays due, to the byte. */
+    dialup_pace_rebase(&p, 33333, T0 + MS(3001));
+    CHECK(dialup_pace_due(&p, T0 + MS(3001)) == 17507);
+    /* Not started: the start stays, the rate changes. */
+    p.bits_per_sec = 56000;
+    p.start = T0 + MS(500);
+    dialup_pace_rebase(&p, 9600, T0);
+    CHECK(p.start == T0 + MS(500) && p.bits_per_sec == 9600);
+    /* Absurd sizes do not overflow. */
+    p.bits_per_sec = DIALUP_RATE_MAX;
+    p.start = 0;
+    dialup_pace_rebase(&p, DIALUP_RATE_MIN, APR_INT64_MAX);
+    CHECK(p.start >= 0 && p.bits_per_sec == DIALUP_RATE_MIN);
+}
+
+static void test_line_share(void)
+{
+    CHECK(dialup_line_share(56000, 0) == 56000);
+    CHECK(dialup_line_share(56000, 1) == 56000);
+    CHECK(dialup_line_share(56000, 3) == 18666);
+    CHECK(dialup_line_share(300, 100) == DIALUP_RATE_MIN);
+    CHECK(dialup_line_share(DIALUP_RATE_MAX, 0xffffffffu) > 0);
+    CHECK(dialup_line_join(T0, MS(200), 0) == T0);
+    CHECK(dialup_line_join(T0, MS(200), 2) == T0 + MS(200));
+    CHECK(dialup_line_join(APR_INT64_MAX - 1, MS(200), 2)
+          == APR_INT64_MAX - 1);
+}
+
+/*
+ * A simulated line: transfers that pulse every 200 ms, each at a phase of
+ * its own, join and leave at given times, and take at each pulse what
+ * their share of the line allows (as mod_dialup's pulses do, reading the
+ * line's count of active transfers).  Millisecond steps; per-millisecond
+ * totals of the line, and each transfer's bytes.
+ */
+#define SIM_MS 12000
+#define SIM_MAX 100
+#define SIM_RATE 56000
+
+typedef struct {
+    apr_time_t join, leave;     /* ms from T0; leave 0: never */
+    dialup_pace_t p;
+    apr_int64_t sent;
+    apr_int64_t sent_at2;       /* what it had sent at 2 s */
+    apr_time_t next;
+    int active;
+} sim_xfer_t;
+
+static apr_int64_t sim_line[SIM_MS];
+static sim_xfer_t sim[SIM_MAX];
+
+static void sim_run(int n)
+{
+    apr_uint32_t active = 0;
+    apr_time_t t;
+    int ms, i;
+
+    memset(sim_line, 0, sizeof(sim_line));
+    for (ms = 0; ms < SIM_MS; ms++) {
+        t = T0 + MS(ms);
+        for (i = 0; i < n; i++) {
+            sim_xfer_t *x = &sim[i];
+
+            if (ms == 2000) {
+                x->sent_at2 = x->sent;
+            }
+            if (!x->active && x->next == 0 && ms == x->join) {
+                x->p.pulse = MS(200);
+                x->p.bits_per_sec = dialup_line_share(SIM_RATE, active + 1);
+                x->p.start = dialup_line_join(t, MS(200), active);
+                x->next = t + MS(200);
+                x->active = 1;
+                active++;
+            }
+            if (x->active && x->leave && ms == x->leave) {
+                x->active = 0;
+                active--;
+            }
+        }
+        for (i = 0; i < n; i++) {
+            sim_xfer_t *x = &sim[i];
+            apr_int64_t share, step;
+            apr_time_t wake;
+
+            if (!x->active || t < x->next) {
+                continue;
+            }
+            share = dialup_line_share(SIM_RATE, active);
+            if (share != x->p.bits_per_sec) {
+                dialup_pace_rebase(&x->p, share, t);
+            }
+            step = dialup_pace_step(&x->p, APR_INT64_C(1) << 40, x->sent, t,
+                                    &wake);
+            x->sent += step;
+            sim_line[ms] += step;
+            x->next = t + MS(200);
+        }
+    }
+}
+
+/* The most the line carried in any window of ms milliseconds starting at
+ * or after from. */
+static apr_int64_t sim_window_max(int from, int ms)
+{
+    apr_int64_t sum = 0, most = 0;
+    int i;
+
+    for (i = from; i < SIM_MS; i++) {
+        sum += sim_line[i];
+        if (i - from >= ms) {
+            sum -= sim_line[i - ms];
+        }
+        if (sum > most) {
+            most = sum;
+        }
+    }
+    return most;
+}
+
+static apr_int64_t sim_between(int from, int to)
+{
+    apr_int64_t sum = 0;
+
+    while (from < to) {
+        sum += sim_line[from++];
+    }
+    return sum;
+}
+
+/* n transfers on one line, all from the start; the joins of the others
+ * are spread over 0..n ms and their phases over the pulse. */
+static void sim_setup(int n)
+{
+    int i;
+
+    memset(sim, 0, sizeof(sim));
+    for (i = 0; i < n; i++) {
+        sim[i].join = (i * 37) % 200;
+    }
+}
+
+/* 2 s at the line's rate, plus 2 %. */
+#define LINE_2S ((apr_int64_t)SIM_RATE / 8 * 2 * 102 / 100)
+
+static void test_line_fair(void)
+{
+    static const int ns[] = { 1, 2, 3, 100 };
+    apr_int64_t least, most;
+    int k, i, n;
+
+    for (k = 0; k < (int)(sizeof(ns) / sizeof(ns[0])); k++) {
+        n = ns[k];
+        sim_setup(n);
+        sim_run(n);
+        /* never more than the line, over any 2 s */
+        CHECK(sim_window_max(0, 2000) <= LINE_2S);
+        /* and all of it once everyone runs (1 s to 11 s: 70,000 bytes) */
+        CHECK(sim_between(1000, 11000) >= SIM_RATE / 8 * 10 * 98 / 100);
+        /* each its share from 2 s on (10 s of line), within 2 % and a
+         * pulse of its share */
+        least = most = sim[0].sent - sim[0].sent_at2;
+        for (i = 1; i < n; i++) {
+            apr_int64_t got = sim[i].sent - sim[i].sent_at2;
+
+            least = got < least ? got : least;
+            most = got > most ? got : most;
+        }
+        CHECK(least >= SIM_RATE / 8 * 10 / n * 98 / 100 - SIM_RATE / 8 / n / 5);
+        CHECK(most <= SIM_RATE / 8 * 10 / n * 102 / 100 + SIM_RATE / 8 / n / 5);
+    }
+}
+
+static void test_line_join_leave(void)
+{
+    apr_int64_t a, b;
+
+    /* Two transfers; a third joins at 3 s and leaves at 6 s; the first
+     * leaves at 8 s. */
+    sim_setup(3);
+    sim[2].join = 3000;
+    sim[2].leave = 6000;
+    sim[0].leave = 8000;
+    sim_run(3);
+    CHECK(sim_window_max(0, 2000) <= LINE_2S);
+    /* the line is full while anyone wants it (a pulse's lag at each
+     * change: 2 % of 2 s is 40 ms of line, a change costs up to 200 ms of
+     * one share) */
+    CHECK(sim_between(1000, 12000) >= SIM_RATE / 8 * 11 * 96 / 100);
+    /* 3.5 s to 5.5 s: a third each, within 10 % */
+    a = sim_between(3500, 5500);
+    CHECK(a >= SIM_RATE / 8 * 2 * 95 / 100);
+    /* after 8.4 s the one left has the whole line */
+    b = sim_between(8400, 11400);
+    CHECK(b >= SIM_RATE / 8 * 3 * 98 / 100);
+    CHECK(sim[1].sent > sim[0].sent && sim[0].sent > sim[2].sent);
+    /* the third got about a third of 3 s of line */
+    CHECK(sim[2].sent >= SIM_RATE / 8 * 3 / 3 * 85 / 100);
+    CHECK(sim[2].sent <= SIM_RATE / 8 * 3 / 3 * 105 / 100);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -402,6 +618,10 @@ static const struct {
     { "kernel backlog bound", test_backlog_max },
     { "size parsing", test_parse_size },
     { "an idle line banks one pulse at most", test_idle },
+    { "a schedule changes rate, keeping what was due", test_rebase },
+    { "line shares and joins", test_line_share },
+    { "one line, 1, 2, 3 and 100 transfers: fair, full, no more", test_line_fair },
+    { "one line, joins and leaves", test_line_join_leave },
 };
 
 int main(void)
