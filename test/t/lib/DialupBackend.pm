@@ -22,7 +22,8 @@ use Time::HiRes qw(time sleep);
 
 use Exporter 'import';
 our @EXPORT = qw(fpm_binary start_fpm stop_fpm php_script buffer_links
-                 child_conns status_of_child);
+                 child_conns status_of_child close_conns
+                 children_zero_within);
 
 # The php-fpm binary: php-fpm on the PATH, else Debian's
 # /usr/sbin/php-fpmX.Y (the newest); undef if none.
@@ -218,15 +219,20 @@ sub conn_owner {
 }
 
 # $n keep-alive connections to the server, each having had one request
-# answered, by the child that holds them: { pid => [connections] }.  The
-# counters of server-status are the answering child's own: a request on
-# one of these connections asks a chosen child (see status_of_child()).
-# Not for prefork, whose children serve one connection each.
+# answered, by the child that holds them: { pid => [connections] }; more
+# while a child of @want has none (up to 40 in all on event, whose
+# listeners may hand nearly all new connections to one child; 12
+# elsewhere, where each holds a thread).  The counters of server-status
+# are the answering child's own: a request on one of these connections
+# asks a chosen child (see status_of_child()).  Not for prefork, whose
+# children serve one connection each.
 sub child_conns {
-    my ($n) = @_;
+    my ($n, @want) = @_;
     my %by;
+    my $max = SuspendTest::expect_async() ? 40 : 12;
     my @pids = SuspendTest::child_pids();
-    for (1 .. $n) {
+    for my $i (1 .. $max) {
+        last if $i > $n && !grep { !$by{$_} } @want;
         my $c = eval {
             my $c = SuspendTest::Conn->new;
             $c->send_request(GET => '/health.txt');
@@ -234,7 +240,12 @@ sub child_conns {
             $r->{status} == 200 ? $c : undef;
         } or next;
         my $pid = conn_owner($c, @pids);
-        push @{ $by{$pid} }, $c if $pid;
+        if ($pid) {
+            push @{ $by{$pid} }, $c;
+        }
+        else {
+            $c->disconnect;
+        }
     }
     t_debug('keep-alive connections per child: '
             . join ' ', map { "$_=" . @{ $by{$_} } } sort keys %by);
@@ -262,6 +273,35 @@ sub status_of_child {
         shift @$list;
     }
     return {};
+}
+
+# Closes the connections of child_conns().
+sub close_conns {
+    my ($conns) = @_;
+    $_->disconnect for map { @$_ } values %$conns;
+    %$conns = ();
+}
+
+# True when, within $secs seconds, every child that keep-alive
+# connections reach (child_conns(), trying for each child) says 0 for each of @keys in server-status (each
+# asked on its own connection), and at least one child was asked.  Not
+# for prefork.  Returns (1 or 0, what the children said last).
+sub children_zero_within {
+    my ($secs, @keys) = @_;
+    my $conns = child_conns(8, SuspendTest::child_pids());
+    my %last;
+    my $ok = wait_for($secs, sub {
+        for my $pid (keys %$conns) {
+            my $st = status_of_child($conns, $pid);
+            $last{$pid} = join ' ', map { "$_=" . ($st->{$_} // 'none') }
+                                    @keys;
+        }
+        %last && !grep { /=(?!0\b)/ } values %last;
+    });
+    close_conns($conns);
+    return ($ok ? 1 : 0,
+            join('; ', map { "child $_: $last{$_}" } sort keys %last)
+            || 'no child reached');
 }
 
 1;

@@ -11,15 +11,17 @@
 # For each, while the client reads the first 15 KB: the download started
 # byte-exact, a child has the buffer file open (a descriptor whose link
 # is "/tmp/#INODE (deleted)" with O_TMPFILE, ".../dialup.XXXXXX
-# (deleted)" without), and server-status shows DialupHeldFile > 0 (not
-# under prefork: each child counts its own, and the child that answers
+# (deleted)" without), and that child's server-status (asked on a
+# keep-alive connection to it: each child counts its own) shows
+# DialupHeldFile > 0 (not under prefork, where the child that answers
 # server-status serves nothing else).  Then the client resets the
 # connection: the request is logged as aborted soon after, the buffer
 # file is closed, the children's descriptors go back to the baseline; the
 # backend had sent all of its response (backend log) and the CGI process
 # exited.  Afterwards: nothing left in CLOSE_WAIT, no suspended
 # connection (event), DialupActive, DialupHeldMemory and DialupHeldFile
-# back to 0, and the server still serves.
+# back to 0 (in every child, each asked on a keep-alive connection to it;
+# under prefork four answers in a row), and the server still serves.
 
 use strict;
 use warnings FATAL => 'all';
@@ -134,10 +136,15 @@ for my $case (@cases) {
         wait_for(5, sub { buffer_links(child_pids()) > @base_links });
         @links = buffer_links(child_pids());
         unless ($prefork) {
-            my $st = wait_for(5, sub {
-                my $s = status_auto();
+            # Asked of the child that has the buffer file, on a keep-alive
+            # connection to it (the counters are the child's own).
+            my ($pid) = map { m{^(\d+)/} } @links;
+            my $conns = child_conns(8, $pid || ());
+            my $st = $pid && wait_for(5, sub {
+                my $s = status_of_child($conns, $pid);
                 ($s->{DialupHeldFile} || 0) > 0 ? $s : undef;
             });
+            close_conns($conns);
             ($held, $mem) = map { $st && $st->{$_} || 0 }
                                 qw(DialupHeldFile DialupHeldMemory);
         }
@@ -199,7 +206,14 @@ for my $case (@cases) {
 
 # The server afterwards.
 server_clean_ok($quiet);
-if ($quiet->{quiet}) {
+if ($quiet->{quiet} && !$prefork) {
+    # Each child asked on a connection of its own.
+    for my $k (qw(DialupActive DialupHeldMemory DialupHeldFile)) {
+        my ($ok, $said) = children_zero_within(20, $k);
+        ok t_cmp($ok, 1, "$k back to 0 in every child ($said)");
+    }
+}
+elsif ($quiet->{quiet}) {
     # Each answer covers the child that gives it: four zeros in a row.
     for my $k (qw(DialupActive DialupHeldMemory DialupHeldFile)) {
         ok t_cmp(status_zero_within(20, $k, 4), 1, "$k back to 0");

@@ -98,7 +98,7 @@ sub pacing_child {
 sub watched_get {
     my ($path, $script, $secs) = @_;
     my @looks;
-    my $conns = $prefork ? {} : child_conns(8);
+    my $conns = $prefork ? {} : child_conns(8, child_pids());
     my $pid;
     my $t0 = time;
     my $look = sub {
