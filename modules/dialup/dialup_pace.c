@@ -59,6 +59,59 @@ const dialup_modem_t *dialup_modem_find(const char *name)
     return NULL;
 }
 
+/* kbit/s of 1000 and of 1024 bit/s, and milliseconds */
+#define KB(n) ((apr_int64_t)(n) * 1000)
+#define KIB(n) ((apr_int64_t)(n) * 1024)
+#define RTT(ms) ((apr_interval_time_t)(ms) * 1000)
+
+const dialup_link_t dialup_links[] = {
+    /* Chrome DevTools now (devtools-frontend core/sdk/NetworkManager.ts):
+     * throughput with its 0.8 / 0.9 factors, the RTT before its latency
+     * factor (DevTools sets 2000, 562.5 and 165 ms) */
+    { "3G",          KB(400),    KB(400),    RTT(400),
+      "Chrome DevTools 3G (500 kbit/s x 0.8; 400 ms RTT)" },
+    { "Slow-4G",     KB(1440),   KB(675),    RTT(150),
+      "Chrome DevTools Slow 4G (1.6 Mbit/s x 0.9; 150 ms RTT)" },
+    { "Fast-4G",     KB(8100),   KB(1350),   RTT(60),
+      "Chrome DevTools Fast 4G (9 Mbit/s x 0.9; 60 ms RTT)" },
+    /* Firefox DevTools (devtools/client/shared/components/throttling/
+     * profiles.js) and Chrome's list before 2024: K = 1024 */
+    { "GPRS",        KIB(50),    KIB(20),    RTT(500), "Firefox DevTools GPRS" },
+    { "Regular-2G",  KIB(250),   KIB(50),    RTT(300),
+      "Firefox DevTools Regular 2G" },
+    { "Good-2G",     KIB(450),   KIB(150),   RTT(150),
+      "Firefox DevTools Good 2G" },
+    { "Regular-3G",  KIB(750),   KIB(250),   RTT(100),
+      "Firefox DevTools Regular 3G" },
+    { "Good-3G",     KIB(1536),  KIB(750),   RTT(40),
+      "Firefox DevTools Good 3G" },
+    { "Regular-4G",  KIB(4096),  KIB(3072),  RTT(20),
+      "Firefox DevTools Regular 4G / LTE" },
+    { "DSL",         KIB(2048),  KIB(1024),  RTT(5), "Firefox DevTools DSL" },
+    { "Wi-Fi",       KIB(30720), KIB(15360), RTT(2), "Firefox DevTools Wi-Fi" },
+    /* Lighthouse's default mobile throttling (core/config/constants.js,
+     * mobileSlow4G: 1.6 x 1024 "Kbps", which its simulator multiplies by
+     * 1024; 750 Kbps up in its docs) */
+    { "Lighthouse",  1677722,    KIB(750),   RTT(150),
+      "Lighthouse mobile (1638.4 Kbps of 1024 bit/s; 150 ms RTT)" },
+    /* WebPageTest (www/settings/connectivity.ini.sample): bit/s, RTT */
+    { "Dial",        KB(49),     KB(30),     RTT(120), "WebPageTest Dial" },
+    { "3GSlow",      KB(400),    KB(400),    RTT(400), "WebPageTest 3GSlow" },
+    { NULL, 0, 0, 0, NULL }
+};
+
+const dialup_link_t *dialup_link_find(const char *name)
+{
+    const dialup_link_t *l;
+
+    for (l = dialup_links; l->name; l++) {
+        if (!apr_cstr_casecmp(l->name, name)) {
+            return l;
+        }
+    }
+    return NULL;
+}
+
 int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec)
 {
     apr_int64_t value = 0, unit = 1;

@@ -46,6 +46,30 @@ extern const dialup_modem_t dialup_modems[];
  */
 const dialup_modem_t *dialup_modem_find(const char *name);
 
+/**
+ * A slow-link profile of today's tools: downlink, uplink and round-trip
+ * time as its source publishes them (modules/dialup/PRESETS.md).  Where a
+ * source publishes an adjusted "latency" (Chrome DevTools' current
+ * presets: the RTT times 2.75 to 5), rtt is the RTT it says it emulates.
+ */
+typedef struct dialup_link_t {
+    const char *name;           /**< case-insensitive */
+    apr_int64_t down_bits;      /**< bits per second */
+    apr_int64_t up_bits;        /**< bits per second */
+    apr_interval_time_t rtt;    /**< microseconds */
+    const char *source;         /**< one line for the docs */
+} dialup_link_t;
+
+/** The known profiles, ending with a NULL name (issue 12: not used by the
+ * module yet) */
+extern const dialup_link_t dialup_links[];
+
+/**
+ * Find a profile by name, case-insensitively.
+ * @return The profile, or NULL if the name is unknown
+ */
+const dialup_link_t *dialup_link_find(const char *name);
+
 /** Lowest and highest rates accepted, in bits per second */
 #define DIALUP_RATE_MIN 8
 #define DIALUP_RATE_MAX APR_INT64_C(100000000000)

@@ -22,6 +22,7 @@
 #include "dialup_pace.h"
 
 #include "apr_general.h"
+#include "apr_cstr.h"
 
 #include <string.h>
 
@@ -385,6 +386,43 @@ static void test_idle(void)
     CHECK(p.start == 0);
 }
 
+static void test_links(void)
+{
+    const dialup_link_t *l, *k;
+    int n = 0;
+
+    for (l = dialup_links; l->name; l++, n++) {
+        CHECK(l->down_bits >= DIALUP_RATE_MIN
+              && l->down_bits <= DIALUP_RATE_MAX);
+        CHECK(l->up_bits >= DIALUP_RATE_MIN && l->up_bits <= l->down_bits);
+        CHECK(l->rtt > 0 && l->rtt <= 1000 * 1000);
+        CHECK(l->source && *l->source);
+        /* unique, and no modem's name */
+        CHECK(dialup_link_find(l->name) == l);
+        CHECK(dialup_modem_find(l->name) == NULL);
+        for (k = dialup_links; k != l; k++) {
+            CHECK(apr_cstr_casecmp(k->name, l->name) != 0);
+        }
+    }
+    CHECK(n == 14);
+    /* the numbers of PRESETS.md, case-insensitively */
+    l = dialup_link_find("slow-4g");
+    CHECK(l && l->down_bits == 1440000 && l->up_bits == 675000
+          && l->rtt == MS(150));
+    l = dialup_link_find("3G");
+    CHECK(l && l->down_bits == 400000 && l->rtt == MS(400));
+    l = dialup_link_find("GPRS");
+    CHECK(l && l->down_bits == 51200 && l->up_bits == 20480
+          && l->rtt == MS(500));
+    l = dialup_link_find("wi-fi");
+    CHECK(l && l->down_bits == 31457280 && l->rtt == MS(2));
+    l = dialup_link_find("Dial");
+    CHECK(l && l->down_bits == 49000 && l->up_bits == 30000
+          && l->rtt == MS(120));
+    CHECK(dialup_link_find("4G") == NULL);
+    CHECK(dialup_link_find("") == NULL);
+}
+
 static void test_rebase(void)
 {
     dialup_pace_t p = { 56000, MS(200), T0 };
@@ -618,6 +656,7 @@ static const struct {
     { "kernel backlog bound", test_backlog_max },
     { "size parsing", test_parse_size },
     { "an idle line banks one pulse at most", test_idle },
+    { "slow-link profiles", test_links },
     { "a schedule changes rate, keeping what was due", test_rebase },
     { "line shares and joins", test_line_share },
     { "one line, 1, 2, 3 and 100 transfers: fair, full, no more", test_line_fair },
