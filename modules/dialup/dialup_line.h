@@ -1,0 +1,97 @@
+/* Licensed to the Apache Software Foundation (ASF) under one or more
+ * contributor license agreements.  See the NOTICE file distributed with
+ * this work for additional information regarding copyright ownership.
+ * The ASF licenses this file to You under the Apache License, Version 2.0
+ * (the "License"); you may not use this file except in compliance with
+ * the License.  You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/**
+ * @file  dialup_line.h
+ * @brief The lines of mod_dialup's clients: a fixed table in memory that
+ * all children share (issue 12; not used by the module yet).
+ *
+ * A line is one client's modem: the key (the client's address, or what
+ * an expression made of the request) and how many of its transfers are
+ * active on it.  Transfers join and leave without a lock: each slot's
+ * count and generation are one 64-bit word that changes with
+ * compare-and-swap.  Claiming a slot for a new key, or taking over one
+ * that has been idle long enough, is rare (once per download at most)
+ * and runs under a lock that the caller holds (a global mutex in the
+ * module, across children), so that two children never make two lines
+ * of one key.
+ *
+ * The table lives in memory the caller provides (APR shared memory that
+ * the parent creates, so it survives graceful restarts); nothing here
+ * allocates, locks, logs or reads the clock: the caller passes "now".
+ */
+
+#ifndef DIALUP_LINE_H
+#define DIALUP_LINE_H
+
+#include "apr.h"
+#include "apr_time.h"
+
+/** Longest key kept, with its NUL (an IPv6 address with a zone fits) */
+#define DIALUP_LINE_KEY_MAX 64
+
+/** One line */
+typedef struct dialup_line_t {
+    /** generation << 32 | active transfers; DIALUP_LINE_BUSY as the count
+     * while the slot is being (re)claimed */
+    volatile apr_uint64_t word;
+    /** when its last transfer left (apr_time_t) */
+    volatile apr_uint64_t left;
+    apr_uint32_t hash;
+    /** 0 until first claimed: a lookup stops at such a slot */
+    apr_uint32_t used;
+    char key[DIALUP_LINE_KEY_MAX];
+} dialup_line_t;
+
+/** The count of a slot that a claim holds */
+#define DIALUP_LINE_BUSY 0xffffffffu
+
+/** The table: n slots, probed linearly from the key's hash */
+typedef struct dialup_lines_t {
+    apr_uint32_t n;
+    apr_uint32_t pad;
+    dialup_line_t slot[1];
+} dialup_lines_t;
+
+/** Bytes of a table of n lines (n >= 1) */
+apr_size_t dialup_lines_size(apr_uint32_t n);
+
+/** Make mem (dialup_lines_size(n) bytes) an empty table of n lines */
+dialup_lines_t *dialup_lines_init(void *mem, apr_uint32_t n);
+
+/**
+ * Join the line of key (no lock): its count goes up by one.
+ * @return The line's index, or -1 when there is none (then claim one)
+ */
+int dialup_lines_join(dialup_lines_t *t, const char *key);
+
+/**
+ * Join the line of key, making one when there is none: a slot never
+ * used, or one whose transfers all left at least keep ago.  The caller
+ * holds the table's lock (joins and leaves of other lines go on).
+ * @return The line's index, or -1 when the table is full
+ */
+int dialup_lines_claim(dialup_lines_t *t, const char *key, apr_time_t now,
+                       apr_interval_time_t keep);
+
+/** Leave line i (no lock): its count goes down by one; when it reaches 0,
+ * the line keeps its key until it is taken over (dialup_lines_claim()) */
+void dialup_lines_leave(dialup_lines_t *t, int i, apr_time_t now);
+
+/** How many transfers are active on line i now */
+apr_uint32_t dialup_lines_active(dialup_lines_t *t, int i);
+
+#endif /* DIALUP_LINE_H */
