@@ -60,7 +60,7 @@ start() {
     if [ -f "$prefix/modules/mod_dialup.so" ]; then
         dialup="LoadModule dialup_module modules/mod_dialup.so"
     else
-        dialup="# modules/mod_dialup.so is not built yet: /mysite/ is served at full speed"
+        dialup="# modules/mod_dialup.so is not built yet: /mysite/ and /slow4g/ are served at full speed"
     fi
     sed -e "s|@PREFIX@|$prefix|g" \
         -e "s|@RUNDIR@|$rundir|g" \
@@ -114,8 +114,8 @@ the link's round trips before the first byte):
     curl -s -o /dev/null -w '%{http_code} %{size_download} bytes in %{time_total}s (%{speed_download} bytes/s)\n' $url/mysite/images/sunset.png
 
 or open $url/mysite/ in a browser on this machine (the server listens
-on 127.0.0.1 only): its page and pictures, about 100 KB, take about 15 s
-over the one 56k line.  Logs: $rundir/error_log and access_log.
+on 127.0.0.1 only): its page, pictures and guestbook, about 98 KB, take
+about 15 s over the one 56k line.  Logs: $rundir/error_log and access_log.
 
 Stop it with:  make demo-stop
 EOF
