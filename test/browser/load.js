@@ -93,19 +93,24 @@ function perResponseLoad(rate, doc, subs) {
 
 // Loads url in a new page; returns the load time (s), the responses
 // (url, status, bytes, when requested, time to first byte and in all,
-// the connection and whether the request opened it), how many images are
-// complete, and the bytes the Performance API counted (printed as a cross
-// check).  Whether a connection was new comes from DevTools' own
-// Network.responseReceived (connectionReused): playwright's timing has no
-// connect times on this chromium, and the Performance API's are equal on
-// a loopback connect.
-async function load(context, url) {
+// the connection and whether the request was the first on it), how many
+// images are complete, and the bytes the Performance API counted (printed
+// as a cross check).  seen: the ids of the connections that earlier loads
+// used, updated.
+//
+// The connection of a response comes from DevTools' own
+// Network.responseReceived (connectionId).  A request is the first on its
+// connection, the one mod_dialup gives the extra RTT of the handshake,
+// when no request was sent on that connection before it, in this load or
+// an earlier one.  Neither playwright's connect times (none on this
+// chromium) nor DevTools' connectionReused (true on a socket that
+// chromium opened ahead of need) tell that.
+async function load(context, url, seen) {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     const conns = new Map();
     cdp.on('Network.responseReceived', (ev) => {
-        conns.set(ev.response.url, { id: ev.response.connectionId,
-                                     reused: ev.response.connectionReused });
+        conns.set(ev.response.url, ev.response.connectionId);
     });
     await cdp.send('Network.enable');
     const responses = [];
@@ -114,6 +119,7 @@ async function load(context, url) {
         const timing = req.timing();
         const entry = {
             url: req.url(), started: timing.startTime,
+            sent: timing.startTime + timing.requestStart,
             ttfb: (timing.responseStart - timing.requestStart) / 1000,
             took: (timing.responseEnd - timing.requestStart) / 1000,
             status: 0, bytes: 0,
@@ -149,11 +155,12 @@ async function load(context, url) {
     // Let the last requestfinished events arrive, then their sizes.
     await page.waitForTimeout(200);
     await Promise.all(pending);
-    // (An unknown connection counts as reused: one RTT is the least.)
-    for (const e of responses) {
-        const conn = conns.get(e.url);
-        e.conn = conn ? conn.id : '?';
-        e.fresh = conn ? !conn.reused : false;
+    // In the order the requests went out.  (An unknown connection counts
+    // as used before: one RTT is the least.)
+    for (const e of [...responses].sort((a, b) => a.sent - b.sent)) {
+        e.conn = conns.has(e.url) ? conns.get(e.url) : '?';
+        e.fresh = e.conn !== '?' && !seen.has(e.conn);
+        seen.add(e.conn);
     }
     await cdp.detach().catch(() => {});
     await page.close();
@@ -190,10 +197,11 @@ async function main() {
         // The paced pages first, then the fast one: each path is its own
         // set of URLs, so nothing of a page can come from the cache.
         const loads = [];
+        const seen = new Set();
         for (const c of paced) {
-            loads.push(await load(context, base + c.path));
+            loads.push(await load(context, base + c.path, seen));
         }
-        const fast = await load(context, base + fastPath);
+        const fast = await load(context, base + fastPath, seen);
 
         for (const r of [...loads, fast]) {
             for (const e of r.responses) {
