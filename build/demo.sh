@@ -113,7 +113,12 @@ the link's round trips before the first byte):
 
     curl -s -o /dev/null -w '%{http_code} %{size_download} bytes in %{time_total}s (%{speed_download} bytes/s)\n' $url/mysite/images/sunset.png
 
-or open $url/mysite/ in a browser on this machine (the server listens
+and the uplink: the guestbook reads what you post to it, 12000 bytes here,
+which take about 2 s at V.92's 48000 bit/s up before the reply starts:
+
+    head -c 12000 /dev/zero | curl -s -o /dev/null --data-binary @- -w '%{size_upload} bytes up, first byte back after %{time_starttransfer}s\n' $url/mysite/guestbook.cgi
+
+Or open $url/mysite/ in a browser on this machine (the server listens
 on 127.0.0.1 only): its page, pictures and guestbook, about 98 KB, take
 about 15 s over the one 56k line.  Logs: $rundir/error_log and access_log.
 
