@@ -384,6 +384,28 @@ apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
     return now + pulse;
 }
 
+void dialup_line_enter(dialup_pace_t *p, apr_int64_t line_bits,
+                       apr_uint32_t n, apr_int64_t sent, apr_time_t now)
+{
+    if (sent > 0) {
+        dialup_pace_idle(p, sent, now);
+    }
+    dialup_pace_rebase(p, dialup_line_share(line_bits, n), now);
+    if (n > 1) {
+        dialup_pace_defer(p, sent, dialup_line_join(now, p->pulse, n - 1));
+    }
+}
+
+void dialup_line_pulse(dialup_pace_t *p, apr_int64_t line_bits,
+                       apr_uint32_t n, apr_time_t now)
+{
+    apr_int64_t share = dialup_line_share(line_bits, n);
+
+    if (share != p->bits_per_sec) {
+        dialup_pace_rebase(p, share, now);
+    }
+}
+
 apr_time_t dialup_pace_align(apr_time_t t, apr_interval_time_t grid)
 {
     apr_time_t r;

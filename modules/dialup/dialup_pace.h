@@ -199,6 +199,24 @@ apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
                             apr_uint32_t others);
 
 /**
+ * A transfer (re)joins its line at now, where n transfers are active
+ * counting itself: it takes its share (dialup_line_share()); one that
+ * sent before (it comes back after a stall, or after it had sent all its
+ * handler had written) gets no credit for the time away beyond a pulse
+ * (dialup_pace_idle()); and where others are active it waits a pulse
+ * (dialup_line_join()), until they have slowed down for it.
+ */
+void dialup_line_enter(dialup_pace_t *p, apr_int64_t line_bits,
+                       apr_uint32_t n, apr_int64_t sent, apr_time_t now);
+
+/**
+ * A pulse of a transfer on a line where n transfers are active now: the
+ * schedule takes the share of n from now on (dialup_pace_rebase()).
+ */
+void dialup_line_pulse(dialup_pace_t *p, apr_int64_t line_bits,
+                       apr_uint32_t n, apr_time_t now);
+
+/**
  * Round a wake-up time up to the next multiple of grid, so that the pulses
  * of many transfers fall on the same instants and the MPM fires their
  * timers in batches.  Never earlier than t; t itself if grid <= 0 or if

@@ -756,9 +756,6 @@ static void dialup_line_leave(dialup_req_t *ctx, apr_time_t now)
  */
 static void dialup_line_update(dialup_req_t *ctx, apr_time_t now)
 {
-    apr_uint32_t n;
-    apr_int64_t share;
-
     if (!ctx->joined) {
         if (now < ctx->pace.start) {
             return;             /* (still in its latency) */
@@ -772,23 +769,13 @@ static void dialup_line_update(dialup_req_t *ctx, apr_time_t now)
         }
         ctx->joined = 1;
         ctx->shared = 1;
-        n = dialup_store->active(dialup_store, ctx->line);
-        if (ctx->sent > 0) {
-            dialup_pace_idle(&ctx->pace, ctx->sent, now);
-        }
-        share = dialup_line_share(ctx->line_bits, n);
-        dialup_pace_rebase(&ctx->pace, share, now);
-        if (n > 1) {
-            dialup_pace_defer(&ctx->pace, ctx->sent,
-                              dialup_line_join(now, ctx->pace.pulse, n - 1));
-        }
+        dialup_line_enter(&ctx->pace, ctx->line_bits,
+                          dialup_store->active(dialup_store, ctx->line),
+                          ctx->sent, now);
         return;
     }
-    n = dialup_store->active(dialup_store, ctx->line);
-    share = dialup_line_share(ctx->line_bits, n);
-    if (share != ctx->pace.bits_per_sec) {
-        dialup_pace_rebase(&ctx->pace, share, now);
-    }
+    dialup_line_pulse(&ctx->pace, ctx->line_bits,
+                      dialup_store->active(dialup_store, ctx->line), now);
 }
 
 /* r->pool cleanup: a request destroyed while paced (the child exits) must
