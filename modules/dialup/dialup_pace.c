@@ -170,6 +170,53 @@ int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec)
     return 0;
 }
 
+int dialup_parse_time(const char *arg, apr_interval_time_t *usec)
+{
+    /* whole.frac units, frac kept to 7 decimals (below a microsecond of
+     * a second) */
+    apr_int64_t whole = 0, frac = 0, frac_scale = 1, unit;
+    const char *s = arg;
+
+    if (!apr_isdigit(*s)) {
+        return -1;
+    }
+    while (apr_isdigit(*s)) {
+        if (whole > DIALUP_TIME_MAX) {
+            return -1;
+        }
+        whole = whole * 10 + (*s - '0');
+        s++;
+    }
+    if (*s == '.') {
+        s++;
+        if (!apr_isdigit(*s)) {
+            return -1;
+        }
+        while (apr_isdigit(*s)) {
+            if (frac_scale < APR_INT64_C(10000000)) {
+                frac = frac * 10 + (*s - '0');
+                frac_scale *= 10;
+            }
+            s++;
+        }
+    }
+    if (!apr_cstr_casecmp(s, "s")) {
+        unit = USEC_PER_SEC;
+    }
+    else if (!*s || !apr_cstr_casecmp(s, "ms")) {
+        unit = 1000;
+    }
+    else {
+        return -1;
+    }
+    if (whole > DIALUP_TIME_MAX / unit) {
+        return -1;
+    }
+    /* (frac < frac_scale <= 10^7 and unit <= 10^6: no overflow) */
+    *usec = whole * unit + (frac * unit + frac_scale / 2) / frac_scale;
+    return *usec > DIALUP_TIME_MAX ? -1 : 0;
+}
+
 int dialup_parse_size(const char *arg, apr_int64_t *bytes)
 {
     apr_int64_t value = 0, unit = 1;

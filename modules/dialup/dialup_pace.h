@@ -98,6 +98,19 @@ int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec);
  */
 int dialup_parse_size(const char *arg, apr_int64_t *bytes);
 
+/** Longest time accepted by dialup_parse_time() (10 s) */
+#define DIALUP_TIME_MAX APR_INT64_C(10000000)
+
+/**
+ * Parse a round-trip time: digits with an optional fraction and an
+ * optional ms or s suffix (a bare number is milliseconds), case-
+ * insensitive, e.g. "120", "150ms", "0.4s", "2.5ms"; rounded to the
+ * microsecond.
+ * @return 0 and *usec set, or -1 if arg is not such a time or is above
+ * DIALUP_TIME_MAX
+ */
+int dialup_parse_time(const char *arg, apr_interval_time_t *usec);
+
 /** A transfer's schedule: bytes are due at a constant rate from start */
 typedef struct dialup_pace_t {
     apr_int64_t bits_per_sec;   /**< DIALUP_RATE_MIN..DIALUP_RATE_MAX */

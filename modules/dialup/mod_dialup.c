@@ -141,9 +141,6 @@ module AP_MODULE_DECLARE_DATA dialup_module;
 #define DIALUP_LINES_DEFAULT 16384
 #define DIALUP_LINES_MAX 1048576
 
-/* The most DialupLatency accepts. */
-#define DIALUP_LATENCY_MAX apr_time_from_sec(10)
-
 /* What a link delivers first after its latency, in one piece: a TCP
  * segment (the headers and the start of the body). */
 #define DIALUP_SEGMENT 1460
@@ -618,12 +615,12 @@ static const char *dialup_set_latency(cmd_parms *cmd, void *dconf,
         conf->rtt = 0;
         return NULL;
     }
-    if (ap_timeout_parameter_parse(arg, &t, "ms") != APR_SUCCESS
-        || t < 0 || t > DIALUP_LATENCY_MAX) {
+    if (dialup_parse_time(arg, &t) != 0) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a round-trip time "
-                            "from 0 to 10s (digits with an optional ms or s "
-                            "suffix, e.g. 120, 150ms, 2s; a bare number is "
-                            "milliseconds) or off", cmd->cmd->name, arg);
+                            "from 0 to 10s (digits with an optional "
+                            "fraction and ms or s suffix, e.g. 120, 150ms, "
+                            "0.4s; a bare number is milliseconds) or off",
+                            cmd->cmd->name, arg);
     }
     conf->rtt = t;
     return NULL;

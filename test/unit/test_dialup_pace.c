@@ -460,6 +460,34 @@ static void test_rebase(void)
     CHECK(p.start >= 0 && p.bits_per_sec == DIALUP_RATE_MIN);
 }
 
+static void test_parse_time(void)
+{
+    apr_interval_time_t t;
+
+    CHECK(dialup_parse_time("120", &t) == 0 && t == MS(120));
+    CHECK(dialup_parse_time("150ms", &t) == 0 && t == MS(150));
+    CHECK(dialup_parse_time("150MS", &t) == 0 && t == MS(150));
+    CHECK(dialup_parse_time("0.4s", &t) == 0 && t == MS(400));
+    CHECK(dialup_parse_time("2S", &t) == 0 && t == MS(2000));
+    CHECK(dialup_parse_time("2.5", &t) == 0 && t == 2500);
+    CHECK(dialup_parse_time("0.0005", &t) == 0 && t == 1);
+    CHECK(dialup_parse_time("0", &t) == 0 && t == 0);
+    CHECK(dialup_parse_time("10s", &t) == 0 && t == MS(10000));
+    CHECK(dialup_parse_time("10000", &t) == 0 && t == MS(10000));
+    CHECK(dialup_parse_time("0.12345678912345s", &t) == 0 && t == 123457);
+    CHECK(dialup_parse_time("10.001s", &t) == -1);
+    CHECK(dialup_parse_time("10001", &t) == -1);
+    CHECK(dialup_parse_time("99999999999999999999", &t) == -1);
+    CHECK(dialup_parse_time("", &t) == -1);
+    CHECK(dialup_parse_time(".5s", &t) == -1);
+    CHECK(dialup_parse_time("5.s", &t) == -1);
+    CHECK(dialup_parse_time("-5", &t) == -1);
+    CHECK(dialup_parse_time("5 ms", &t) == -1);
+    CHECK(dialup_parse_time("5m", &t) == -1);
+    CHECK(dialup_parse_time("5msx", &t) == -1);
+    CHECK(dialup_parse_time("1h", &t) == -1);
+}
+
 static void test_defer(void)
 {
     dialup_pace_t p = { 56000, MS(200), T0 };
@@ -753,6 +781,7 @@ static const struct {
     { "an idle line banks one pulse at most", test_idle },
     { "slow-link profiles", test_links },
     { "a schedule changes rate, keeping what was due", test_rebase },
+    { "time parsing", test_parse_time },
     { "a schedule held back (defer)", test_defer },
     { "first pulse after a latency, latency of a response",
       test_first_and_delay },
