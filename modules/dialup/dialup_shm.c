@@ -71,6 +71,8 @@ typedef struct dialup_shm_t {
     apr_global_mutex_t *mutex;
     /* 1 once "table full" was logged; 0 again after a line was made */
     volatile apr_uint32_t full_logged;
+    /* 1 once a failure to lock was logged */
+    volatile apr_uint32_t lock_logged;
     server_rec *s;
 } dialup_shm_t;
 
@@ -90,9 +92,11 @@ static int dialup_shm_join(const dialup_store_t *st, const char *key,
     }
     rv = apr_global_mutex_lock(sh->mutex);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, sh->s, APLOGNO(19114)
-                     "dialup: cannot lock the line table; pacing this "
-                     "download on its own");
+        if (apr_atomic_cas32(&sh->lock_logged, 1, 0) == 0) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, sh->s, APLOGNO(19114)
+                         "dialup: cannot lock the line table; new clients "
+                         "are paced per request (said once per process)");
+        }
         return -1;
     }
     i = dialup_lines_claim(sh->lines, key, now, DIALUP_SHM_KEEP);
@@ -226,6 +230,7 @@ const dialup_store_t *dialup_shm_post_config(apr_pool_t *pconf,
     dialup_shm.lines = NULL;
     dialup_shm.mutex = NULL;
     dialup_shm.full_logged = 0;
+    dialup_shm.lock_logged = 0;
 
     apr_pool_userdata_get(&data, DIALUP_SHM_USERDATA, pproc);
     shm = data;

@@ -2240,9 +2240,16 @@ static int dialup_status_hook(request_rec *r, int flags)
 
     /* Pacing may be configured in .htaccess files only, which
      * dialup_configured does not know of: say something whenever a
-     * download is paced. */
+     * download is paced, here or (a line in use) in another child. */
     if (!dialup_configured && n == 0) {
-        return OK;
+        int used = 0, size;
+
+        if (dialup_store) {
+            dialup_store->list(dialup_store, NULL, 0, &used, &size);
+        }
+        if (used == 0) {
+            return OK;
+        }
     }
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "DialupActive: %d\n"
