@@ -775,6 +775,12 @@ def client_figures(r, rate, size):
         r["cl_p99"], r["cl_p1"] = pct(ratios, 99), pct(ratios, 1)
         r["cl_worst_addr"] = worst[1]
         r["cl_over"] = sum(1 for x in ratios if x > LINES_MAX)
+    # The server's CPU per second of paced download: what one transfer
+    # costs while it is paced, however many share its line.
+    busy = sum(c["t_done"] - c["t_start"] for c in r.get("conns", [])
+               if c["result"] == "ok" and c["t_done"] > c["t_start"]) / 1e6
+    if busy > 0 and r.get("cpu_s") is not None:
+        r["cpu_us_dl_s"] = r["cpu_s"] * 1e6 / busy
     return r
 
 
@@ -878,17 +884,20 @@ def lines_main(res, meta):
 
     w("**Resources**\n")
     w("| server | clients x K | connections | CPU (s) | CPU ms/MB "
-      "| RSS peak (MB) | RSS/conn (KB) | threads peak | client CPU (s) "
-      "| machine busy / others (cores) | load 1 min before / after |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+      "| CPU us per download-s | RSS peak (MB) | RSS/conn (KB) "
+      "| threads peak | client CPU (s) | machine busy / others (cores) "
+      "| load 1 min before / after |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for k in keys:
         r = runs[k]
         if r.get("failed_to_start"):
             continue
         env = r["env"]
-        w("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
+        w("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s "
+          "| %s / %s |" % (
             name(k), who(k), r["n"], fmt(r.get("cpu_s"), "%.1f"),
             fmt(r.get("cpu_ms_mb"), "%.1f"),
+            fmt(r.get("cpu_us_dl_s"), "%.0f"),
             fmt(r.get("rss_peak_mb"), "%.0f"),
             fmt(r.get("rss_per_conn_kb"), "%.1f"),
             fmt(r.get("threads_peak"), "%d"),
@@ -901,7 +910,10 @@ def lines_main(res, meta):
     w("*CPU* = utime+stime of all server processes (children included) "
       "from just before the first `connect()` to the end of the run; "
       "*CPU ms/MB* per 10^6 bytes the clients received (headers "
-      "included); *RSS* summed over the server processes, sampled every "
+      "included); *CPU us per download-s* = CPU over the sum of the "
+      "downloads' times (`connect()` to last byte): what a download costs "
+      "per second that it is paced; "
+      "*RSS* summed over the server processes, sampled every "
       "200 ms, *RSS/conn* = (peak - idle) / connections; *threads* = sum "
       "of `Threads` over the server processes; *client CPU* = the load "
       "clients' own; *machine busy* = all CPUs over the same window "
@@ -977,6 +989,11 @@ def lines_main(res, meta):
         w("|---|---|---|")
         out.extend(rows)
         w("")
+        w("CPU ms/MB of a line shared by K downloads against K lines of one "
+          "download each: the same bytes, K times as long, and every "
+          "download paced all that time, so a per-pulse cost per download "
+          "shows K times per MB; *CPU us per download-s* in *Resources* "
+          "compares the cost per download and second.\n")
 
     notes = []
     for k in keys:
