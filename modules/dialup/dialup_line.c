@@ -135,6 +135,7 @@ int dialup_lines_claim(dialup_lines_t *t, const char *key, apr_time_t now,
         }
         s->hash = h;
         apr_cpystrn(s->key, key, sizeof(s->key));
+        apr_atomic_set64(&s->bytes, 0);
         apr_atomic_set64(&s->left, (apr_uint64_t)now);
         apr_atomic_set64(&s->word, WORD(GEN(w) + 1, 1));
         s->used = 1;
@@ -176,4 +177,26 @@ apr_uint32_t dialup_lines_active(dialup_lines_t *t, int i)
     }
     n = COUNT(apr_atomic_read64(&t->slot[i].word));
     return n == DIALUP_LINE_BUSY ? 0 : n;
+}
+
+void dialup_lines_sent(dialup_lines_t *t, int i, apr_int64_t bytes)
+{
+    if (i >= 0 && (apr_uint32_t)i < t->n && bytes > 0) {
+        apr_atomic_add64(&t->slot[i].bytes, (apr_uint64_t)bytes);
+    }
+}
+
+void dialup_lines_reset(dialup_lines_t *t, apr_time_t now)
+{
+    apr_uint32_t i;
+
+    for (i = 0; i < t->n; i++) {
+        dialup_line_t *s = &t->slot[i];
+        apr_uint64_t w = apr_atomic_read64(&s->word);
+
+        if (COUNT(w) != 0) {
+            apr_atomic_set64(&s->left, (apr_uint64_t)now);
+            apr_atomic_set64(&s->word, WORD(GEN(w) + 1, 0));
+        }
+    }
 }

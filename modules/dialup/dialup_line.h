@@ -17,7 +17,7 @@
 /**
  * @file  dialup_line.h
  * @brief The lines of mod_dialup's clients: a fixed table in memory that
- * all children share (issue 12; not used by the module yet).
+ * all children share.
  *
  * A line is one client's modem: the key (the client's address, or what
  * an expression made of the request) and how many of its transfers are
@@ -50,6 +50,10 @@ typedef struct dialup_line_t {
     volatile apr_uint64_t word;
     /** when its last transfer left (apr_time_t) */
     volatile apr_uint64_t left;
+    /** bytes its transfers sent since it was claimed (for server-status) */
+    volatile apr_uint64_t bytes;
+    /** the line's rate in bits per second, written by the claim */
+    volatile apr_uint64_t bits;
     apr_uint32_t hash;
     /** 0 until first claimed: a lookup stops at such a slot */
     apr_uint32_t used;
@@ -93,5 +97,16 @@ void dialup_lines_leave(dialup_lines_t *t, int i, apr_time_t now);
 
 /** How many transfers are active on line i now */
 apr_uint32_t dialup_lines_active(dialup_lines_t *t, int i);
+
+/** Count bytes sent on line i (no lock) */
+void dialup_lines_sent(dialup_lines_t *t, int i, apr_int64_t bytes);
+
+/**
+ * Forget every transfer of every line (their counts go to 0; keys stay
+ * until taken over): for a table whose transfers are known to be gone
+ * (no child process is left that could leave it).  No lock; nobody may
+ * join or leave meanwhile.
+ */
+void dialup_lines_reset(dialup_lines_t *t, apr_time_t now);
 
 #endif /* DIALUP_LINE_H */

@@ -26,25 +26,48 @@
 
 #define USEC_PER_SEC APR_INT64_C(1000000)
 
-/* Downstream rates of the ITU-T recommendations (and ISDN's B channels),
- * in bits per second, with the year each was approved. */
+/* The round trip that DialupLink gives a modem: an analog modem's own
+ * delay (its DSP, V.42 framing and the serial link: WebPageTest's "Dial"
+ * profile uses 120 ms), and an estimate for ISDN, which has none of those
+ * (PRESETS.md).  ModemStandard sets the rate only. */
+#define MODEM_RTT apr_time_from_msec(120)
+#define ISDN_RTT apr_time_from_msec(30)
+
+/* Rates of the ITU-T recommendations (and ISDN's B channels), in bits per
+ * second, with the year each was approved: downstream, then upstream (the
+ * fax modems, half duplex, take turns at one rate). */
 const dialup_modem_t dialup_modems[] = {
-    { "V.21",     300,    1964, "300 bit/s FSK, the first duplex modems" },
-    { "V.22",     1200,   1980, "1200 bit/s PSK duplex" },
-    { "V.22bis",  2400,   1984, "2400 bit/s QAM duplex" },
-    { "V.23",     1200,   1964, "1200 bit/s down, 75 up (Minitel, Prestel)" },
-    { "V.26bis",  2400,   1972, "2400 bit/s on switched lines" },
-    { "V.27ter",  4800,   1976, "4800 bit/s, Group 3 fax" },
-    { "V.29",     9600,   1976, "9600 bit/s, Group 3 fax" },
-    { "V.32",     9600,   1984, "9600 bit/s duplex with echo cancelling" },
-    { "V.32bis",  14400,  1991, "14400 bit/s duplex" },
-    { "V.34",     28800,  1994, "28800 bit/s" },
-    { "V.34+",    33600,  1996, "33600 bit/s, the fastest analog modem" },
-    { "V.90",     56000,  1998, "56k down from a digital line, 33.6k up" },
-    { "V.92",     56000,  2000, "56k down, 48k up, quick connect" },
-    { "ISDN",     64000,  1988, "one ISDN B channel" },
-    { "ISDN-2B",  128000, 1988, "two bonded ISDN B channels" },
-    { NULL, 0, 0, NULL }
+    { "V.21",     300,    1964, "300 bit/s FSK, the first duplex modems",
+      300, MODEM_RTT },
+    { "V.22",     1200,   1980, "1200 bit/s PSK duplex",
+      1200, MODEM_RTT },
+    { "V.22bis",  2400,   1984, "2400 bit/s QAM duplex",
+      2400, MODEM_RTT },
+    { "V.23",     1200,   1964, "1200 bit/s down, 75 up (Minitel, Prestel)",
+      75, MODEM_RTT },
+    { "V.26bis",  2400,   1972, "2400 bit/s on switched lines",
+      2400, MODEM_RTT },
+    { "V.27ter",  4800,   1976, "4800 bit/s, Group 3 fax",
+      4800, MODEM_RTT },
+    { "V.29",     9600,   1976, "9600 bit/s, Group 3 fax",
+      9600, MODEM_RTT },
+    { "V.32",     9600,   1984, "9600 bit/s duplex with echo cancelling",
+      9600, MODEM_RTT },
+    { "V.32bis",  14400,  1991, "14400 bit/s duplex",
+      14400, MODEM_RTT },
+    { "V.34",     28800,  1994, "28800 bit/s",
+      28800, MODEM_RTT },
+    { "V.34+",    33600,  1996, "33600 bit/s, the fastest analog modem",
+      33600, MODEM_RTT },
+    { "V.90",     56000,  1998, "56k down from a digital line, 33.6k up",
+      33600, MODEM_RTT },
+    { "V.92",     56000,  2000, "56k down, 48k up, quick connect",
+      48000, MODEM_RTT },
+    { "ISDN",     64000,  1988, "one ISDN B channel",
+      64000, ISDN_RTT },
+    { "ISDN-2B",  128000, 1988, "two bonded ISDN B channels",
+      128000, ISDN_RTT },
+    { NULL, 0, 0, NULL, 0, 0 }
 };
 
 const dialup_modem_t *dialup_modem_find(const char *name)
@@ -285,6 +308,40 @@ int dialup_pace_idle(dialup_pace_t *p, apr_int64_t sent, apr_time_t now)
     /* due < now - pulse, so start + shift <= now - pulse: no overflow */
     p->start += (now - p->pulse) - due;
     return 1;
+}
+
+int dialup_pace_defer(dialup_pace_t *p, apr_int64_t sent, apr_time_t at)
+{
+    apr_time_t due = dialup_pace_time_of(p, sent);
+
+    /* (a byte out of reach, APR_INT64_MAX, is never earlier than at) */
+    if (due >= at) {
+        return 0;
+    }
+    /* due < at, so start + (at - due) <= at: no overflow */
+    p->start += at - due;
+    return 1;
+}
+
+apr_time_t dialup_pace_first(const dialup_pace_t *p, apr_int64_t segment)
+{
+    apr_time_t t = dialup_pace_time_of(p, segment > 0 ? segment : 1);
+    apr_time_t latest = (p->start > APR_INT64_MAX - p->pulse)
+                        ? APR_INT64_MAX : p->start + p->pulse;
+
+    return t < latest ? t : latest;
+}
+
+apr_interval_time_t dialup_link_delay(apr_interval_time_t rtt, int new_conn,
+                                      int tls)
+{
+    if (rtt <= 0) {
+        return 0;
+    }
+    if (rtt > apr_time_from_sec(60)) {
+        rtt = apr_time_from_sec(60);
+    }
+    return rtt * (1 + (new_conn ? 1 : 0) + (new_conn && tls ? 1 : 0));
 }
 
 void dialup_pace_rebase(dialup_pace_t *p, apr_int64_t bits_per_sec,

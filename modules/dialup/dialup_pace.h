@@ -29,12 +29,14 @@
 #include "apr.h"
 #include "apr_time.h"
 
-/** A modem standard and its downstream line rate */
+/** A modem standard and its line rates */
 typedef struct dialup_modem_t {
     const char *name;           /**< as written in ModemStandard */
     apr_int64_t bits_per_sec;   /**< downstream rate */
     int year;                   /**< year of the ITU recommendation */
     const char *what;           /**< one line for the docs and errors */
+    apr_int64_t up_bits;        /**< upstream rate */
+    apr_interval_time_t rtt;    /**< round trip as DialupLink emulates it */
 } dialup_modem_t;
 
 /** The known modems, ending with a NULL name */
@@ -60,8 +62,7 @@ typedef struct dialup_link_t {
     const char *source;         /**< one line for the docs */
 } dialup_link_t;
 
-/** The known profiles, ending with a NULL name (issue 12: not used by the
- * module yet) */
+/** The known profiles, ending with a NULL name */
 extern const dialup_link_t dialup_links[];
 
 /**
@@ -144,6 +145,31 @@ apr_int64_t dialup_pace_step(const dialup_pace_t *p, apr_int64_t total,
  * @return 1 if the start moved, 0 if not
  */
 int dialup_pace_idle(dialup_pace_t *p, apr_int64_t sent, apr_time_t now);
+
+/**
+ * Hold a schedule back so that byte sent is due no earlier than at (a
+ * transfer that rejoins a busy line, or waits for its latency): the start
+ * moves forward if the schedule had it due earlier, else nothing changes.
+ * dialup_pace_idle() is this with at = now - pulse.
+ * @return 1 if the start moved, 0 if not
+ */
+int dialup_pace_defer(dialup_pace_t *p, apr_int64_t sent, apr_time_t at);
+
+/**
+ * When the first pulse of a schedule that starts after a latency is due:
+ * when its first segment (segment bytes, the headers and the start of the
+ * body) has come due, as a link would deliver it, but no later than one
+ * pulse after the start.
+ */
+apr_time_t dialup_pace_first(const dialup_pace_t *p, apr_int64_t segment);
+
+/**
+ * The latency before a response's first byte: one round trip for the
+ * request, one more for the TCP handshake of a new connection, one more
+ * for a TLS handshake on it (rtt >= 0, at most a minute).
+ */
+apr_interval_time_t dialup_link_delay(apr_interval_time_t rtt, int new_conn,
+                                      int tls);
 
 /**
  * Change the rate of a running schedule at now, keeping what it allowed

@@ -53,6 +53,8 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "http_ssl.h"
+#include "ap_expr.h"
 #include "util_filter.h"
 #include "ap_mpm.h"
 #include "mod_status.h"
@@ -64,6 +66,8 @@
 #include "apr_thread_mutex.h"
 
 #include "dialup_pace.h"
+#include "dialup_shm.h"
+#include "dialup_store.h"
 
 #if APR_HAVE_UNISTD_H
 #include <unistd.h>             /* getpid() */
@@ -128,6 +132,26 @@ module AP_MODULE_DECLARE_DATA dialup_module;
 
 #define DIALUP_UNSET (-1)
 
+/* DialupLine: one line per client (the default), or a rate per response */
+#define DIALUP_LINE_REQUEST 0
+#define DIALUP_LINE_CLIENT 1
+
+/* DialupLines by default, and the most accepted: the table takes about
+ * 100 bytes a line in shared memory. */
+#define DIALUP_LINES_DEFAULT 16384
+#define DIALUP_LINES_MAX 1048576
+
+/* The most DialupLatency accepts. */
+#define DIALUP_LATENCY_MAX apr_time_from_sec(10)
+
+/* What a link delivers first after its latency, in one piece: a TCP
+ * segment (the headers and the start of the body). */
+#define DIALUP_SEGMENT 1460
+
+/* The uplink hands a request body to the handler at most this long a
+ * piece of the line at a time. */
+#define DIALUP_UPLINK_PIECE apr_time_from_msec(200)
+
 typedef struct dialup_dir_conf_t {
     /* bits per second; 0 is off, DIALUP_UNSET inherits */
     apr_int64_t bits_per_sec;
@@ -142,6 +166,16 @@ typedef struct dialup_dir_conf_t {
     apr_int64_t buffer_file;
     /* DialupModemHeader: 1 on, 0 off, DIALUP_UNSET inherits (off) */
     int modem_header;
+    /* the uplink (bits per second; 0 off, DIALUP_UNSET inherits) and the
+     * round trip (DIALUP_UNSET inherits), from DialupLink, DialupUplink
+     * and DialupLatency */
+    apr_int64_t up_bits;
+    apr_interval_time_t rtt;
+    /* DialupLine: DIALUP_LINE_CLIENT or _REQUEST, DIALUP_UNSET inherits
+     * (per client) */
+    int line;
+    /* DialupLineKey, NULL inherits (the client's address) */
+    ap_expr_info_t *line_key;
 } dialup_dir_conf_t;
 
 typedef struct dialup_srv_conf_t {
@@ -227,7 +261,42 @@ struct dialup_req_t {
     int started;
     /* set while the request is listed in dialup_active */
     int listed;
+    /* The client's line (dialup_store.h): the store's key ("56000
+     * 192.0.2.7"), the client's part of it and the line's rate.  line_want
+     * says the transfer shares a line; joined, that it is counted on line
+     * now (it is not while it waits for its latency, stalls or has sent
+     * all it has); shared, that it joined one at some point. */
+    const char *line_key;
+    const char *client_key;
+    apr_int64_t line_bits;
+    int line;
+    int line_want;
+    int joined;
+    int shared;
+    /* the latency before the first byte (dialup_link_delay()) */
+    apr_interval_time_t latency;
 };
+
+/* A request body read at the uplink's rate (DIALUP_UPLINK).  Lives in
+ * r->pool; used by the thread that reads the body. */
+typedef struct dialup_uplink_t {
+    dialup_pace_t pace;
+    /* body bytes handed to the handler so far, and the most at a time */
+    apr_int64_t received;
+    apr_off_t piece;
+    int started;
+    /* set once the handler has returned: the rest of the body (which the
+     * core reads to throw away) is not paced */
+    int done;
+} dialup_uplink_t;
+
+/* What the module keeps in r->request_config: the paced response, if
+ * any, and the uplink, if any; its presence also tells dialup_handler()
+ * that it runs inside its own ap_run_handler(). */
+typedef struct dialup_rconf_t {
+    dialup_req_t *req;
+    dialup_uplink_t *up;
+} dialup_rconf_t;
 
 APR_RING_HEAD(dialup_ring_t, dialup_req_t);
 
@@ -236,6 +305,10 @@ APR_RING_HEAD(dialup_ring_t, dialup_req_t);
 static struct dialup_ring_t dialup_active;
 static apr_thread_mutex_t *dialup_active_mtx;
 static int dialup_active_count;
+
+/* Where the clients' lines are (set in post_config; NULL: every download
+ * is paced on its own). */
+static const dialup_store_t *dialup_store;
 
 /* Whether this MPM answers AP_MPMQ_CAN_SUSPEND (set in post_config). */
 static int dialup_mpm_can_suspend;
@@ -258,6 +331,7 @@ static void dialup_note_configured(apr_int64_t bits_per_sec)
 static ap_filter_rec_t *dialup_modem_filter_handle;
 static ap_filter_rec_t *dialup_pace_filter_handle;
 static ap_filter_rec_t *dialup_strip_filter_handle;
+static ap_filter_rec_t *dialup_uplink_filter_handle;
 
 /*
  * Configuration
@@ -272,6 +346,9 @@ static void *dialup_create_dir_config(apr_pool_t *p, char *dir)
     conf->buffer_memory = DIALUP_UNSET;
     conf->buffer_file = DIALUP_UNSET;
     conf->modem_header = DIALUP_UNSET;
+    conf->up_bits = DIALUP_UNSET;
+    conf->rtt = DIALUP_UNSET;
+    conf->line = DIALUP_UNSET;
     return conf;
 }
 
@@ -297,6 +374,11 @@ static void *dialup_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
                         ? add->buffer_file : base->buffer_file;
     conf->modem_header = (add->modem_header != DIALUP_UNSET)
                          ? add->modem_header : base->modem_header;
+    conf->up_bits = (add->up_bits != DIALUP_UNSET) ? add->up_bits
+                                                   : base->up_bits;
+    conf->rtt = (add->rtt != DIALUP_UNSET) ? add->rtt : base->rtt;
+    conf->line = (add->line != DIALUP_UNSET) ? add->line : base->line;
+    conf->line_key = add->line_key ? add->line_key : base->line_key;
     return conf;
 }
 
@@ -457,6 +539,156 @@ static const char *dialup_set_buffer_dir(cmd_parms *cmd, void *dummy,
     return NULL;
 }
 
+/* "3G, Slow-4G, ..., 3GSlow" for error messages. */
+static const char *dialup_link_names(apr_pool_t *p)
+{
+    const dialup_link_t *l;
+    const char *names = NULL;
+
+    for (l = dialup_links; l->name; l++) {
+        names = names ? apr_pstrcat(p, names, ", ", l->name, NULL) : l->name;
+    }
+    return names;
+}
+
+/* DialupLink NAME|off (server config, directory, .htaccess): a modem's or
+ * a profile's downlink, uplink and round trip at once. */
+static const char *dialup_set_link(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    dialup_dir_conf_t *conf = dconf;
+    const dialup_modem_t *m = dialup_modem_find(arg);
+    const dialup_link_t *l = dialup_link_find(arg);
+
+    if (!ap_cstr_casecmp(arg, "off")) {
+        conf->bits_per_sec = 0;
+        conf->up_bits = 0;
+        conf->rtt = 0;
+        conf->modem = "off";
+        return NULL;
+    }
+    if (m) {
+        conf->bits_per_sec = m->bits_per_sec;
+        conf->up_bits = m->up_bits;
+        conf->rtt = m->rtt;
+        conf->modem = m->name;
+    }
+    else if (l) {
+        conf->bits_per_sec = l->down_bits;
+        conf->up_bits = l->up_bits;
+        conf->rtt = l->rtt;
+        conf->modem = l->name;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: unknown link '%s'; use a modem "
+                            "standard (%s), a profile (%s), or off",
+                            cmd->cmd->name, arg,
+                            dialup_modem_names(cmd->pool),
+                            dialup_link_names(cmd->pool));
+    }
+    dialup_note_configured(conf->bits_per_sec);
+    return NULL;
+}
+
+/* DialupUplink BITS[k|M]|off (server config, directory, .htaccess) */
+static const char *dialup_set_uplink(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    dialup_dir_conf_t *conf = dconf;
+
+    if (dialup_resolve(arg, 0, 1, &conf->up_bits) != 0) {
+        conf->up_bits = DIALUP_UNSET;
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a rate in bits per "
+                            "second from %d to %" APR_INT64_T_FMT
+                            " (digits with an optional k or M suffix, e.g. "
+                            "48000, 48k, 1M) or off", cmd->cmd->name, arg,
+                            DIALUP_RATE_MIN, DIALUP_RATE_MAX);
+    }
+    return NULL;
+}
+
+/* DialupLatency TIME|off (server config, directory, .htaccess) */
+static const char *dialup_set_latency(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    dialup_dir_conf_t *conf = dconf;
+    apr_interval_time_t t;
+
+    if (!ap_cstr_casecmp(arg, "off")) {
+        conf->rtt = 0;
+        return NULL;
+    }
+    if (ap_timeout_parameter_parse(arg, &t, "ms") != APR_SUCCESS
+        || t < 0 || t > DIALUP_LATENCY_MAX) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a round-trip time "
+                            "from 0 to 10s (digits with an optional ms or s "
+                            "suffix, e.g. 120, 150ms, 2s; a bare number is "
+                            "milliseconds) or off", cmd->cmd->name, arg);
+    }
+    conf->rtt = t;
+    return NULL;
+}
+
+/* DialupLine per-client|per-request (server config, directory,
+ * .htaccess) */
+static const char *dialup_set_line(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    dialup_dir_conf_t *conf = dconf;
+
+    if (!ap_cstr_casecmp(arg, "per-client")) {
+        conf->line = DIALUP_LINE_CLIENT;
+    }
+    else if (!ap_cstr_casecmp(arg, "per-request")) {
+        conf->line = DIALUP_LINE_REQUEST;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither per-client nor "
+                            "per-request", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+/* DialupLineKey EXPR (server config, directory): an ap_expr string */
+static const char *dialup_set_line_key(cmd_parms *cmd, void *dconf,
+                                       const char *arg)
+{
+    dialup_dir_conf_t *conf = dconf;
+    const char *err = NULL;
+
+    conf->line_key = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT,
+                                       &err, NULL);
+    if (err) {
+        conf->line_key = NULL;
+        return apr_psprintf(cmd->pool, "%s: cannot parse '%s': %s",
+                            cmd->cmd->name, arg, err);
+    }
+    return NULL;
+}
+
+/* DialupLines N (main server config only): the size of the line table */
+static apr_uint32_t dialup_lines_n = DIALUP_LINES_DEFAULT;
+
+static const char *dialup_set_lines(cmd_parms *cmd, void *dummy,
+                                    const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    apr_int64_t n;
+
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (end == arg || *end || n < 1 || n > DIALUP_LINES_MAX) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of lines "
+                            "from 1 to %d", cmd->cmd->name, arg,
+                            DIALUP_LINES_MAX);
+    }
+    dialup_lines_n = (apr_uint32_t)n;
+    return NULL;
+}
+
 /* DialupModemHeader on|off (server config, directory, .htaccess) */
 static const char *dialup_set_modem_header(cmd_parms *cmd, void *dconf,
                                            int flag)
@@ -498,11 +730,75 @@ static void dialup_unlist(dialup_req_t *ctx)
     apr_thread_mutex_unlock(dialup_active_mtx);
 }
 
+/*
+ * The client's line.  Same threads as dialup_pulse() (the handler's, or a
+ * pulse's holding r->invoke_mtx): one at a time per request.
+ */
+
+/* Stop counting on the line (the transfer finished, stalled, or sent all
+ * it had); it joins again when it has more to send. */
+static void dialup_line_leave(dialup_req_t *ctx, apr_time_t now)
+{
+    if (ctx->joined) {
+        dialup_store->leave(dialup_store, ctx->line, now);
+        ctx->joined = 0;
+    }
+}
+
+/*
+ * At a pulse: join the line if the transfer is not counted on it (once
+ * its latency is over), and take its share of the line now: line / n for
+ * n transfers on it.  A transfer that joins a line that others use starts
+ * a pulse later, when they have all slowed down for it; one that comes
+ * back after a pause gets no credit for the time away beyond a pulse
+ * (dialup_pace_idle()).  Where the store is full, the transfer is paced on
+ * its own, at the line's rate.
+ */
+static void dialup_line_update(dialup_req_t *ctx, apr_time_t now)
+{
+    apr_uint32_t n;
+    apr_int64_t share;
+
+    if (!ctx->joined) {
+        if (now < ctx->pace.start) {
+            return;             /* (still in its latency) */
+        }
+        ctx->line = dialup_store->join(dialup_store, ctx->line_key,
+                                       ctx->line_bits, now);
+        if (ctx->line < 0) {
+            ctx->line_want = 0;
+            dialup_pace_rebase(&ctx->pace, ctx->line_bits, now);
+            return;
+        }
+        ctx->joined = 1;
+        ctx->shared = 1;
+        n = dialup_store->active(dialup_store, ctx->line);
+        if (ctx->sent > 0) {
+            dialup_pace_idle(&ctx->pace, ctx->sent, now);
+        }
+        share = dialup_line_share(ctx->line_bits, n);
+        dialup_pace_rebase(&ctx->pace, share, now);
+        if (n > 1) {
+            dialup_pace_defer(&ctx->pace, ctx->sent,
+                              dialup_line_join(now, ctx->pace.pulse, n - 1));
+        }
+        return;
+    }
+    n = dialup_store->active(dialup_store, ctx->line);
+    share = dialup_line_share(ctx->line_bits, n);
+    if (share != ctx->pace.bits_per_sec) {
+        dialup_pace_rebase(&ctx->pace, share, now);
+    }
+}
+
 /* r->pool cleanup: a request destroyed while paced (the child exits) must
- * not stay in the registry. */
+ * not stay in the registry, nor on its line. */
 static apr_status_t dialup_req_cleanup(void *data)
 {
-    dialup_unlist(data);
+    dialup_req_t *ctx = data;
+
+    dialup_line_leave(ctx, apr_time_now());
+    dialup_unlist(ctx);
     return APR_SUCCESS;
 }
 
@@ -932,9 +1228,34 @@ static void dialup_decide(dialup_req_t *ctx)
                    ? ctx->conf->buffer_memory : DIALUP_BUFFER_MEMORY_DEFAULT;
     ctx->file_max = (ctx->conf->buffer_file != DIALUP_UNSET)
                     ? ctx->conf->buffer_file : DIALUP_BUFFER_FILE_DEFAULT;
+    ctx->line_bits = bits;
+    ctx->latency = dialup_link_delay(ctx->conf->rtt > 0 ? ctx->conf->rtt : 0,
+                                     !r->connection->master
+                                     && r->connection->keepalives == 0,
+                                     ap_ssl_conn_is_ssl(r->connection));
+    if (dialup_store && ctx->conf->line != DIALUP_LINE_REQUEST) {
+        const char *key = NULL, *err = NULL;
+
+        if (ctx->conf->line_key) {
+            key = ap_expr_str_exec(r, ctx->conf->line_key, &err);
+            if (err) {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(19117)
+                              "dialup: DialupLineKey failed (%s); using "
+                              "the client's address", err);
+                key = NULL;
+            }
+        }
+        ctx->client_key = (key && *key) ? key : r->useragent_ip;
+        ctx->line_key = apr_psprintf(r->pool, "%" APR_INT64_T_FMT " %s",
+                                     bits, ctx->client_key);
+        ctx->line_want = 1;
+    }
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                   "dialup: pacing the response at %" APR_INT64_T_FMT
-                  " bit/s (%s)", bits, modem);
+                  " bit/s (%s), line %s, latency %" APR_TIME_T_FMT " ms",
+                  bits, modem, ctx->line_want ? ctx->client_key
+                                              : "per-request",
+                  apr_time_as_msec(ctx->latency));
 }
 
 /*
@@ -1066,9 +1387,11 @@ static apr_status_t dialup_pace_filter(ap_filter_t *f, apr_bucket_brigade *bb)
          * after that start. */
         ctx->started = 1;
         ctx->first = now;
-        ctx->pace.start = now - ctx->queued;
+        ctx->pace.start = now - ctx->queued + ctx->latency;
         ctx->progress = now;
-        ctx->wake = ctx->pace.start + ctx->pace.pulse;
+        ctx->wake = ctx->latency
+                    ? dialup_pace_first(&ctx->pace, DIALUP_SEGMENT)
+                    : ctx->pace.start + ctx->pace.pulse;
         apr_pool_cleanup_register(r->pool, ctx, dialup_req_cleanup,
                                   apr_pool_cleanup_null);
         dialup_list(ctx);
@@ -1292,6 +1615,8 @@ static dialup_pulse_e dialup_stalled(dialup_req_t *ctx, apr_time_t now,
 {
     request_rec *r = ctx->r;
 
+    /* A client that does not keep up leaves its share to the others. */
+    dialup_line_leave(ctx, now);
     if (now - ctx->progress > r->server->timeout) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(19101)
                       "dialup: client took no data for %" APR_TIME_T_FMT
@@ -1346,6 +1671,9 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
     ctx->progress = now;
     ctx->stall_wait = 0;
 
+    if (ctx->line_want) {
+        dialup_line_update(ctx, now);
+    }
     n = dialup_pace_step(&ctx->pace, ctx->total, ctx->sent, now, wake);
     /* everything held is due; and the end of the response is there */
     last = (*wake == 0);
@@ -1371,6 +1699,9 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
         }
         ctx->sent += chunk;
         n -= chunk;
+        if (ctx->joined) {
+            dialup_store->sent(dialup_store, ctx->line, chunk);
+        }
         if (!blocking) {
             rv = dialup_write_pending(c);
             if (rv != APR_SUCCESS || c->aborted) {
@@ -1400,23 +1731,34 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
         }
     }
     if (last) {
+        /* (the handler runs on and may write more: until then, the line
+         * is the others') */
+        dialup_line_leave(ctx, now);
         return DIALUP_EMPTY;
     }
     return DIALUP_MORE;
 }
 
-/* The end of a paced response, whatever the outcome: drop what was not
- * sent, leave the registry, note the modem and the time for the access
- * log (%{dialup}n, %{dialup-ms}n).  Same threads as dialup_pulse(). */
+/* The end of a paced response, whatever the outcome: leave the line, drop
+ * what was not sent, leave the registry, note the modem, the time, the
+ * line and the latency for the access log (%{dialup}n, %{dialup-ms}n,
+ * %{dialup-line}n, %{dialup-latency}n).  Same threads as dialup_pulse(). */
 static void dialup_finish(dialup_req_t *ctx, dialup_pulse_e how)
 {
     request_rec *r = ctx->r;
 
+    apr_time_t now = apr_time_now();
+
+    dialup_line_leave(ctx, now);
     apr_table_setn(r->notes, "dialup", ctx->modem);
     apr_table_setn(r->notes, "dialup-ms",
                    apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
-                                apr_time_as_msec(apr_time_now()
-                                                 - ctx->first)));
+                                apr_time_as_msec(now - ctx->first)));
+    apr_table_setn(r->notes, "dialup-line",
+                   ctx->shared ? ctx->client_key : "per-request");
+    apr_table_setn(r->notes, "dialup-latency",
+                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                                apr_time_as_msec(ctx->latency)));
     if (how == DIALUP_ABORTED) {
         apr_off_t unsent = (apr_off_t)(ctx->total - ctx->sent);
 
@@ -1598,6 +1940,89 @@ static void dialup_pace_here(dialup_req_t *ctx)
 }
 
 /*
+ * The DIALUP_UPLINK input filter: hands a request body to the handler at
+ * the uplink's rate, a piece at a time, sleeping on the reading thread
+ * (the handler's, which waits for the body anyway) until the link would
+ * have carried it.  Once the handler has returned, what is left of the
+ * body (read by the core to throw it away) passes unpaced, as does
+ * anything but a read of the body's bytes.
+ */
+static apr_status_t dialup_uplink_filter(ap_filter_t *f,
+                                         apr_bucket_brigade *bb,
+                                         ap_input_mode_t mode,
+                                         apr_read_type_e block,
+                                         apr_off_t readbytes)
+{
+    dialup_uplink_t *up = f->ctx;
+    apr_time_t now, due;
+    apr_off_t len = 0;
+    apr_status_t rv;
+
+    if (up->done || (mode != AP_MODE_READBYTES && mode != AP_MODE_GETLINE)) {
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    now = apr_time_now();
+    if (!up->started) {
+        up->started = 1;
+        up->pace.start = now;
+    }
+    else {
+        /* (a handler that paused between reads gets no burst for it) */
+        dialup_pace_idle(&up->pace, up->received, now);
+    }
+    if (mode == AP_MODE_READBYTES && readbytes > up->piece) {
+        readbytes = up->piece;
+    }
+    rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_brigade_length(bb, 1, &len);
+    if (len <= 0) {
+        return APR_SUCCESS;
+    }
+    up->received += (apr_int64_t)len;
+    due = dialup_pace_time_of(&up->pace, up->received);
+    now = apr_time_now();
+    if (due > now && !f->c->aborted) {
+        apr_interval_time_t wait = due - now;
+
+        /* (never longer than Timeout: a client would have timed out) */
+        if (wait > f->r->server->timeout) {
+            wait = f->r->server->timeout;
+        }
+        apr_sleep(wait);
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * Put DIALUP_UPLINK on a request with a body where an uplink rate
+ * applies.  Returns its state, or NULL when the body is not paced.  Runs
+ * on the handler's thread.
+ */
+static dialup_uplink_t *dialup_uplink_add(request_rec *r,
+                                          const dialup_dir_conf_t *conf)
+{
+    dialup_uplink_t *up;
+
+    if (conf->up_bits <= 0 || r->prev || !ap_request_has_body(r)) {
+        return NULL;
+    }
+    up = apr_pcalloc(r->pool, sizeof(*up));
+    up->pace.bits_per_sec = conf->up_bits;
+    up->pace.pulse = DIALUP_UPLINK_PIECE;
+    up->piece = (apr_off_t)(conf->up_bits / 8
+                            * DIALUP_UPLINK_PIECE / APR_USEC_PER_SEC);
+    if (up->piece < 1) {
+        up->piece = 1;
+    }
+    ap_add_input_filter_handle(dialup_uplink_filter_handle, up, r,
+                               r->connection);
+    return up;
+}
+
+/*
  * Content handler, first of all handlers.  Runs on a worker thread; on
  * the asynchronous path it holds r->invoke_mtx (ap_process_async_request()).
  * Where a modem may apply, it runs the handlers itself, with DIALUP_MODEM
@@ -1609,6 +2034,8 @@ static void dialup_pace_here(dialup_req_t *ctx)
 static int dialup_handler(request_rec *r)
 {
     dialup_dir_conf_t *conf;
+    dialup_rconf_t *rconf;
+    dialup_uplink_t *up;
     dialup_req_t *ctx;
     apr_time_t now;
     int status;
@@ -1622,6 +2049,8 @@ static int dialup_handler(request_rec *r)
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &dialup_module);
+    rconf = apr_pcalloc(r->pool, sizeof(*rconf));
+    up = rconf->up = dialup_uplink_add(r, conf);
     if (r->header_only
         || (r->method_number != M_GET && r->method_number != M_POST)
         || (conf->bits_per_sec <= 0 && conf->modem_header != 1
@@ -1632,7 +2061,15 @@ static int dialup_handler(request_rec *r)
             ap_add_output_filter_handle(dialup_strip_filter_handle, NULL, r,
                                         r->connection);
         }
-        return DECLINED;
+        if (!up) {
+            return DECLINED;
+        }
+        /* Only the body is paced: run the handlers here, so as to know
+         * when the one that reads it is done. */
+        ap_set_module_config(r->request_config, &dialup_module, rconf);
+        status = ap_run_handler(r);
+        up->done = 1;
+        return status;
     }
 
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
@@ -1648,7 +2085,9 @@ static int dialup_handler(request_rec *r)
                                                r->connection->keepalives == 0,
                                                now);
     APR_RING_ELEM_INIT(ctx, link);
-    ap_set_module_config(r->request_config, &dialup_module, ctx);
+    ctx->line = -1;
+    rconf->req = ctx;
+    ap_set_module_config(r->request_config, &dialup_module, rconf);
 
     ap_add_output_filter_handle(dialup_modem_filter_handle, ctx, r,
                                 r->connection);
@@ -1656,6 +2095,9 @@ static int dialup_handler(request_rec *r)
                                 r->connection);
     ctx->holding = 1;
     status = ap_run_handler(r);
+    if (up) {
+        up->done = 1;
+    }
     if (status == SUSPENDED) {
         /* Another module's: its callbacks write the rest, unpaced, from
          * another thread once this one has returned (the MPM orders the
@@ -1725,6 +2167,47 @@ typedef struct dialup_status_row_t {
     apr_int64_t file_held;
 } dialup_status_row_t;
 
+/* The most lines that server-status lists. */
+#define DIALUP_STATUS_LINES 200
+
+/*
+ * The lines in use, for all children (server-status, in full).  Runs on
+ * the status request's thread.
+ */
+static void dialup_status_lines(request_rec *r)
+{
+    dialup_line_row_t *rows;
+    int used, size, n, i;
+
+    if (!dialup_store) {
+        return;
+    }
+    rows = apr_palloc(r->pool, DIALUP_STATUS_LINES * sizeof(*rows));
+    n = dialup_store->list(dialup_store, rows, DIALUP_STATUS_LINES, &used,
+                           &size);
+    ap_rprintf(r, "<hr />\n<h2>mod_dialup lines</h2>\n<p>%d of %d client "
+               "lines in use (all processes)%s</p>\n", used, size,
+               used > n ? apr_psprintf(r->pool, ", the first %d:", n) : "");
+    if (n == 0) {
+        return;
+    }
+    ap_rputs("<table>\n<tr><th>Client</th><th>Line (bit/s)</th>"
+             "<th>Downloads</th><th>Bytes sent</th><th>Each (bit/s)</th>"
+             "</tr>\n", r);
+    for (i = 0; i < n; i++) {
+        /* (the store's key is "RATE CLIENT") */
+        const char *client = strchr(rows[i].key, ' ');
+
+        ap_rprintf(r, "<tr><td>%s</td><td>%" APR_INT64_T_FMT "</td><td>%u"
+                   "</td><td>%" APR_INT64_T_FMT "</td><td>%" APR_INT64_T_FMT
+                   "</td></tr>\n",
+                   ap_escape_html(r->pool, client ? client + 1 : rows[i].key),
+                   rows[i].bits, (unsigned)rows[i].active, rows[i].bytes,
+                   dialup_line_share(rows[i].bits, rows[i].active));
+    }
+    ap_rputs("</table>\n", r);
+}
+
 /*
  * mod_status hook: the paced downloads of the child that answers.  Runs on
  * the status request's thread.  The rows are copied under
@@ -1782,6 +2265,13 @@ static int dialup_status_hook(request_rec *r, int flags)
                    "DialupHeldMemory: %" APR_INT64_T_FMT "\n"
                    "DialupHeldFile: %" APR_INT64_T_FMT "\n",
                    n, mem_held, file_held);
+        if (dialup_store) {
+            int used, size;
+
+            dialup_store->list(dialup_store, NULL, 0, &used, &size);
+            ap_rprintf(r, "DialupLinesUsed: %d\nDialupLinesTotal: %d\n",
+                       used, size);
+        }
         return OK;
     }
     ap_rprintf(r, "<hr />\n<h2>mod_dialup</h2>\n<p>%d paced download%s "
@@ -1792,6 +2282,7 @@ static int dialup_status_hook(request_rec *r, int flags)
                "memory, %" APR_INT64_T_FMT " bytes in buffer files</p>\n",
                mem_held, file_held);
     if (n == 0) {
+        dialup_status_lines(r);
         return OK;
     }
     ap_rputs("<table>\n<tr><th>Client</th><th>Modem</th>"
@@ -1807,6 +2298,7 @@ static int dialup_status_hook(request_rec *r, int flags)
                    ap_escape_html(r->pool, rows[i].request));
     }
     ap_rputs("</table>\n", r);
+    dialup_status_lines(r);
     return OK;
 }
 
@@ -1836,6 +2328,13 @@ static int dialup_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         dialup_temp_dir = NULL;
     }
 
+    /* (not in the first pass over the configuration, which only checks
+     * it: the table would be made for nothing) */
+    dialup_store = NULL;
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        dialup_store = dialup_shm_post_config(pconf, s, dialup_lines_n);
+    }
+
     dialup_mpm_can_suspend = 0;
 #ifdef AP_MPMQ_CAN_SUSPEND
     if (ap_mpm_query(AP_MPMQ_CAN_SUSPEND, &dialup_mpm_can_suspend)
@@ -1854,12 +2353,26 @@ static int dialup_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* pre_config: reset what the previous generation's config set. */
+/* pre_config, in the parent: reset what the previous generation's
+ * config set; register the line table's mutex. */
 static int dialup_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp)
 {
     dialup_configured = 0;
+    dialup_lines_n = DIALUP_LINES_DEFAULT;
+    dialup_store = NULL;
+    if (dialup_shm_pre_config(pconf) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return OK;
+}
+
+/* child_init: attach the line table's mutex. */
+static void dialup_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (dialup_store) {
+        dialup_shm_child_init(pchild, s);
+    }
 }
 
 static void dialup_register_hooks(apr_pool_t *p)
@@ -1872,6 +2385,7 @@ static void dialup_register_hooks(apr_pool_t *p)
     ap_hook_handler(dialup_handler, NULL, succ, APR_HOOK_REALLY_FIRST);
     ap_hook_pre_config(dialup_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(dialup_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(dialup_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, dialup_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
     /* Before the protocol filters, which write the headers; after the
@@ -1883,6 +2397,11 @@ static void dialup_register_hooks(apr_pool_t *p)
     dialup_strip_filter_handle =
         ap_register_output_filter("DIALUP_STRIP", dialup_strip_filter, NULL,
                                   AP_FTYPE_PROTOCOL - 1);
+    /* Between the protocol's input filter (HTTP_IN, which takes off the
+     * chunking) and the handler: it paces the body's own bytes. */
+    dialup_uplink_filter_handle =
+        ap_register_input_filter("DIALUP_UPLINK", dialup_uplink_filter, NULL,
+                                 AP_FTYPE_CONTENT_SET);
     /* After the protocol filters (byteranges, headers) and chunking, so it
      * paces what goes on the wire; before the connection filters. */
     dialup_pace_filter_handle =
@@ -1920,6 +2439,32 @@ static const command_rec dialup_cmds[] = {
                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                  "Whether an X-Dialup-Modem response header from the handler "
                  "or a backend may choose the modem (default off)"),
+    AP_INIT_TAKE1("DialupLink", dialup_set_link, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "The link to emulate, downlink, uplink and round trip: a "
+                  "modem standard (V.21 ... V.92, ISDN, ISDN-2B), a profile "
+                  "(3G, Slow-4G, Fast-4G, GPRS, Regular-2G, ..., Wi-Fi, "
+                  "Lighthouse, Dial, 3GSlow), or off"),
+    AP_INIT_TAKE1("DialupUplink", dialup_set_uplink, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "The rate at which request bodies are read, in bits per "
+                  "second (e.g. 48k), or off"),
+    AP_INIT_TAKE1("DialupLatency", dialup_set_latency, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "The link's round-trip time before a paced response's "
+                  "first byte (e.g. 150ms; a bare number is milliseconds), "
+                  "or off"),
+    AP_INIT_TAKE1("DialupLine", dialup_set_line, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "per-client (default): a client's paced responses share "
+                  "one line; per-request: each response has its own"),
+    AP_INIT_TAKE1("DialupLineKey", dialup_set_line_key, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "An expression whose value names the client's line "
+                  "(default: the client's address)"),
+    AP_INIT_TAKE1("DialupLines", dialup_set_lines, NULL, RSRC_CONF,
+                  "How many client lines the server keeps at once (default "
+                  "16384)"),
     {NULL}
 };
 

@@ -123,6 +123,39 @@ static void test_long_keys(void)
     free(t);
 }
 
+static void test_bytes_and_reset(void)
+{
+    dialup_lines_t *t = table_of(8);
+    int a, b;
+
+    a = dialup_lines_claim(t, "56000 10.0.0.1", T0, 0);
+    CHECK(dialup_lines_join(t, "56000 10.0.0.1") == a);
+    dialup_lines_sent(t, a, 1400);
+    dialup_lines_sent(t, a, 1400);
+    dialup_lines_sent(t, a, -5);
+    dialup_lines_sent(t, -1, 5);
+    CHECK(t->slot[a].bytes == 2800);
+    /* Every count goes; the key stays and can be joined again. */
+    dialup_lines_reset(t, T0 + SEC(1));
+    CHECK(dialup_lines_active(t, a) == 0);
+    dialup_lines_leave(t, a, T0 + SEC(1));
+    CHECK(dialup_lines_active(t, a) == 0);
+    CHECK(dialup_lines_join(t, "56000 10.0.0.1") == a);
+    CHECK(dialup_lines_active(t, a) == 1);
+    /* With keep 0, an idle line is taken over at once (and its bytes
+     * start again from 0). */
+    dialup_lines_leave(t, a, T0 + SEC(2));
+    for (b = 0; b < 8; b++) {
+        char key[32];
+
+        sprintf(key, "56000 10.0.1.%d", b);
+        CHECK(dialup_lines_claim(t, key, T0 + SEC(2), 0) >= 0);
+    }
+    CHECK(dialup_lines_join(t, "56000 10.0.0.1") == -1);
+    CHECK(t->slot[a].bytes == 0);
+    free(t);
+}
+
 /* Threads joining and leaving a few lines at once, and claiming under a
  * mutex as the module does across children: no count is lost, no key
  * gets two lines. */
@@ -206,6 +239,8 @@ int main(void)
     unit_case_done("a full table; idle lines taken over after keep");
     test_long_keys();
     unit_case_done("long keys");
+    test_bytes_and_reset();
+    unit_case_done("bytes counted, counts reset, keep 0");
     test_threads(pool);
     unit_case_done("threads joining, leaving and claiming at once");
     apr_pool_destroy(pool);

@@ -48,7 +48,15 @@ static void test_modem_table(void)
     for (m = dialup_modems; m->name; m++) {
         CHECK(m->bits_per_sec >= DIALUP_RATE_MIN);
         CHECK(m->year >= 1960 && m->year <= 2000);
+        CHECK(m->up_bits >= 75 && m->up_bits <= m->bits_per_sec);
+        CHECK(m->rtt == MS(120) || m->rtt == MS(30));
     }
+    /* The uplinks and round trips that DialupLink gives. */
+    CHECK(dialup_modem_find("V.92")->up_bits == 48000);
+    CHECK(dialup_modem_find("V.90")->up_bits == 33600);
+    CHECK(dialup_modem_find("V.23")->up_bits == 75);
+    CHECK(dialup_modem_find("V.92")->rtt == MS(120));
+    CHECK(dialup_modem_find("ISDN")->rtt == MS(30));
 }
 
 static void test_parse_rate(void)
@@ -452,6 +460,58 @@ static void test_rebase(void)
     CHECK(p.start >= 0 && p.bits_per_sec == DIALUP_RATE_MIN);
 }
 
+static void test_defer(void)
+{
+    dialup_pace_t p = { 56000, MS(200), T0 };
+
+    /* 7000 bytes sent after 1 s: due at T0 + 1 s; held back to 1.5 s. */
+    CHECK(dialup_pace_defer(&p, 7000, T0 + MS(1500)) == 1);
+    CHECK(p.start == T0 + MS(500));
+    CHECK(dialup_pace_due(&p, T0 + MS(1500)) == 7000);
+    CHECK(dialup_pace_due(&p, T0 + MS(2500)) == 14000);
+    /* Already due later: nothing moves, never backwards. */
+    CHECK(dialup_pace_defer(&p, 7000, T0 + MS(1000)) == 0);
+    CHECK(p.start == T0 + MS(500));
+    CHECK(dialup_pace_defer(&p, 7000, T0 + MS(1500)) == 0);
+    /* Nothing sent yet: the start itself moves. */
+    p.start = T0;
+    CHECK(dialup_pace_defer(&p, 0, T0 + MS(200)) == 1);
+    CHECK(p.start == T0 + MS(200));
+    /* A byte out of reach stays so, without overflow. */
+    CHECK(dialup_pace_defer(&p, DIALUP_BYTES_MAX + 1, APR_INT64_MAX) == 0);
+    /* Idle is defer to now - pulse. */
+    p.start = T0;
+    CHECK(dialup_pace_idle(&p, 7000, T0 + MS(3000)) == 1);
+    CHECK(dialup_pace_due(&p, T0 + MS(2800)) == 7000);
+}
+
+static void test_first_and_delay(void)
+{
+    dialup_pace_t p = { 56000, MS(200), T0 };
+    dialup_pace_t fast = { 1440000, MS(200), T0 };
+    dialup_pace_t slow = { 300, MS(200), T0 };
+
+    /* 1460 bytes at 56k take 208.6 ms: the pulse comes first. */
+    CHECK(dialup_pace_first(&p, 1460) == T0 + MS(200));
+    /* At 1.44 Mbit/s the segment is there after 8.1 ms. */
+    CHECK(dialup_pace_first(&fast, 1460) > T0 + MS(8));
+    CHECK(dialup_pace_first(&fast, 1460) < T0 + MS(9));
+    CHECK(dialup_pace_first(&slow, 1460) == T0 + MS(200));
+    CHECK(dialup_pace_first(&fast, 0) > T0);
+    fast.start = APR_INT64_MAX - MS(1);
+    CHECK(dialup_pace_first(&fast, 1460) == APR_INT64_MAX);
+    /* One round trip, one more for a new connection, one more for TLS on
+     * it (TLS alone counts only with a new connection). */
+    CHECK(dialup_link_delay(MS(150), 0, 0) == MS(150));
+    CHECK(dialup_link_delay(MS(150), 1, 0) == MS(300));
+    CHECK(dialup_link_delay(MS(150), 1, 1) == MS(450));
+    CHECK(dialup_link_delay(MS(150), 0, 1) == MS(150));
+    CHECK(dialup_link_delay(0, 1, 1) == 0);
+    CHECK(dialup_link_delay(-5, 1, 1) == 0);
+    CHECK(dialup_link_delay(APR_INT64_MAX, 1, 1)
+          == 3 * apr_time_from_sec(60));
+}
+
 static void test_line_share(void)
 {
     CHECK(dialup_line_share(56000, 0) == 56000);
@@ -658,6 +718,9 @@ static const struct {
     { "an idle line banks one pulse at most", test_idle },
     { "slow-link profiles", test_links },
     { "a schedule changes rate, keeping what was due", test_rebase },
+    { "a schedule held back (defer)", test_defer },
+    { "first pulse after a latency, latency of a response",
+      test_first_and_delay },
     { "line shares and joins", test_line_share },
     { "one line, 1, 2, 3 and 100 transfers: fair, full, no more", test_line_fair },
     { "one line, joins and leaves", test_line_join_leave },
