@@ -304,12 +304,16 @@ sub status_html {
     return $r->{status} == 200 ? $r->{body} : '';
 }
 
-# The rows of the "Lines in use" table of mod_dialup in the HTML page
-# $html of server-status: ([cell, ...], ...), the cells' text without
-# tags, HTML entities decoded.  () when the page has no such table.
+# The rows of mod_dialup's table of the lines in use in the HTML page
+# $html of server-status (after "N of M client lines in use"; columns
+# Client, Line (bit/s), Downloads, Bytes sent, Each (bit/s)):
+# ([cell, ...], ...), the cells' text without tags, HTML entities
+# decoded.  () when the page has no such table.
 sub lines_table {
     my $html = shift;
-    my ($table) = $html =~ m{Lines in use(.*?)</table>}s or return ();
+    # (up to the end of the table, or of the section when none follows)
+    my ($table) = $html =~ m{lines in use(.*?)(?:</table>|<hr|\z)}si
+        or return ();
     my @rows;
     for my $tr ($table =~ m{<tr>(.*?)</tr>}sg) {
         my @cells = $tr =~ m{<td[^>]*>(.*?)</td>}sg or next;

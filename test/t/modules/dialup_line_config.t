@@ -57,7 +57,8 @@ my @bad = (
     ['DialupLink', 'DSL Wi-Fi', 'server', qr/^DialupLink takes one argument/],
 
     (map { ['DialupLatency', $_, 'server', names('DialupLatency', $_)] }
-         qw(-1 10001 10001ms 11s 10.5s fast 150xs 1e3 0x10 on)),
+         qw(-1 10001 10001ms 11s 10.5s fast 150xs 1e3 0x10 on 150msx 1sx
+            2h)),
     ['DialupLatency', '"150 ms"', 'server', names('DialupLatency', '150 ms')],
     (map { ['DialupLatency', '11s', $_, names('DialupLatency', '11s')] } @all),
 

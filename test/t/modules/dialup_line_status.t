@@ -1,8 +1,8 @@
-# server-status shows the shared lines (issue 12): the table "Lines in
-# use" (client key, link, active transfers, bytes sent on the line, the
-# rate of each transfer now) and, in ?auto, DialupLinesUsed and
-# DialupLinesTotal.  The table is in memory that all children share: any
-# child answers with the same lines, prefork's too.
+# server-status shows the shared lines (issue 12): the table of the lines
+# in use (Client, Line (bit/s), Downloads, Bytes sent, Each (bit/s)) and,
+# in ?auto, DialupLinesUsed and DialupLinesTotal.  The table is in
+# memory that all children share: any child answers with the same lines,
+# prefork's too.
 #
 # client-s downloads three 40 KB files at once and client-t one, from
 # dialup/line/keyed/ (t/conf/dialup_line.conf.in: 160k, keyed by
