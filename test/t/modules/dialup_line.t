@@ -151,11 +151,11 @@ ok t_cmp(exact($data, @both), 6, '6 downloads on keep-alive connections: '
          . '200, bodies exact');
 if (@kids >= 2) {
     within_ok(max_done(@both), 0.8 * $bideal, 1.5 * $bideal + 1,
-              '6 downloads in ' . @kids . ' processes (pids @kids) share '
+              '6 downloads in ' . @kids . " processes (pids @kids) share "
               . 'the line');
 }
 else {
-    skip 'all 6 connections went to one child (pid @kids) in 3 tries: '
+    skip "all 6 connections went to one child (pid @kids) in 3 tries: "
          . 'no download in another child to share the line with';
 }
 

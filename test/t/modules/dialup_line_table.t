@@ -1,21 +1,25 @@
 # A full table of lines (issue 12): t/conf/dialup_line.conf.in sets
-# "DialupLines 8" for the whole server.  Ten clients (X-Dialup-Client
-# table-0 .. table-9, in dialup/line/keyed/ at 160k) download two 40 KB
-# files each, all 20 at once: at most 8 of them get a line (fewer when
-# lines that earlier files used are still kept for their clients); the
-# others, at least 2, are paced per request.
+# "DialupLines 8" for the whole server.  Ten clients at once
+# (X-Dialup-Client, in dialup/line/keyed/ at 160k, 20,000 bytes a
+# second): first table-0 .. table-7 download 80 KB each (4 s) and take
+# the 8 lines (no other line is in use: the server is quiet first, and a
+# line nobody uses is taken over at once); once all 8 are under way,
+# extra-0 and extra-1 download two 40 KB files each.  The table is full:
+# the extras are paced per request.  Afterwards, with the lines free
+# again, one more client gets a line.
 #
-# Checked: all 20 exact; every request logged (%{dialup-line}n) with its
-# client's key or "per-request", both of a client the same way; at most
-# 8 clients with a line, at least 2 without; a client with a line takes
-# about twice as long for each of its two (they share 20,000 bytes a
-# second: 4.1 s) as one without (each at the full rate: 2 s); the error
-# log has the tagged warning "line table full" at least once and at most
-# once per child that paced a client per request (not once per request).
+# Checked: all exact; the 8 first clients each logged with their key
+# (%{dialup-line}n), the extras' 4 requests "per-request", each at the
+# full rate (at most 1.3 times 2 s plus 0.5 s; two on one line would take
+# 4 s each) and paced (at least 0.8 times 2 s); the error log has the
+# tagged warning "line table full" (AH19113, warn) at least once and at
+# most once per child that paced an extra (not once per request); the
+# late client logged with its key.
 #
-# Prefork first gets 20 processes (20 connections held at once): the
-# requests must not wait for it to fork.  Worker's 20 threads are all
-# held by the downloads, so the server must be quiet first.
+# Under prefork every download holds a process: slow requests to
+# mod_suspend_test first make the parent fork enough of them (up to three
+# rounds), so that no request here waits in the accept queue (mod_dialup
+# would then send at once what was due since it came).
 
 use strict;
 use warnings FATAL => 'all';
@@ -27,101 +31,95 @@ use Apache::Test;
 use Apache::TestUtil;
 use SuspendTest;
 use DialupTest;
+use Time::HiRes qw(time);
 
-plan tests => 9, need need_module('dialup'), need_module('suspend_test');
+plan tests => 10, need need_module('dialup'), need_module('suspend_test');
 
 my $docroot = Apache::Test::vars('documentroot');
 my $error_log = Apache::Test::vars('t_logs') . '/error_log';
 my $Bps = 20_000;
-my $clients = 10;
 my $lines = 8;
+my $fill = content(80_000);
 my $data = content(40_000);
+t_write_file("$docroot/dialup/line/keyed/table80k.txt", $fill);
 t_write_file("$docroot/dialup/line/keyed/table40k.txt", $data);
 my $tag = "ltable$$";
 
 quiet_server();
 if (mpm() eq 'prefork') {
-    my @c = connid_conns(20);
-    t_debug('prefork: ' . @c . ' connections answered at once, in '
-            . scalar(keys %{{ map { $_->[1] => 1 } @c }}) . ' processes');
-    $_->[0]->disconnect for @c;
+    for my $round (1 .. 3) {
+        my @kids = child_pids();
+        t_debug("prefork: round $round: " . @kids . ' processes');
+        last if @kids >= 14;
+        parallel_get([map { suspend_url(steps => 1, delay => 3000, size => 10)
+                            . "&warm$_" } 1 .. 16], timeout => 30);
+    }
+    my @kids = child_pids();
+    t_debug('prefork: ' . @kids . ' processes');
 }
 
 my $log_start = -s $error_log || 0;
-my @res = many_get([map {
-    my $k = $_ >> 1;
-    { path => "/dialup/line/keyed/table40k.txt?$tag-$k-" . ($_ & 1),
-      name => "table-$k #" . ($_ & 1),
-      headers => ['X-Dialup-Client' => "table-$k"] }
-} 0 .. 2 * $clients - 1], timeout => 60);
-
+my $m = DialupTest::Many->new(timeout => 60);
+my @fills = map { $m->add(path => "/dialup/line/keyed/table80k.txt?$tag-fill-$_",
+                          name => "table-$_",
+                          headers => ['X-Dialup-Client' => "table-$_"]) }
+            0 .. $lines - 1;
+# Under way: their first bytes came (they joined their lines then).
+$m->pump(until => sub { !grep { !defined $_->{t_first} } @fills });
+my @extras = map { my $k = $_ >> 1;
+                   $m->add(path => "/dialup/line/keyed/table40k.txt?$tag-extra-$k-"
+                                   . ($_ & 1),
+                           name => "extra-$k #" . ($_ & 1),
+                           headers => ['X-Dialup-Client' => "extra-$k"]) }
+             0 .. 3;
+$m->pump;
 ok t_cmp(scalar(grep { $_->{status} == 200 && $_->{complete}
-                       && body_matches($_->{body}, $data, $_->{name}) } @res),
-         2 * $clients, 2 * $clients . ' downloads: 200, bodies exact');
+                       && body_matches($_->{body}, $fill, $_->{name}) } @fills),
+         $lines, "$lines clients with 80 KB each: 200, bodies exact");
+ok t_cmp(scalar(grep { $_->{status} == 200 && $_->{complete}
+                       && body_matches($_->{body}, $data, $_->{name}) } @extras),
+         4, '2 more clients with two 40 KB each: 200, bodies exact');
+my ($last_fill) = sort { $a <=> $b } map { $_->{done} // 0 } @fills;
+my ($last_extra) = sort { $b <=> $a } map { $_->{done} // 1e9 } @extras;
+t_debug(sprintf 'extras from %.2f s, done by %.2f s; the first of the 8 '
+        . 'done after %.2f s', $extras[0]{start}, $last_extra, $last_fill);
 
-# The clients with a line and those without, from the access log.
-my @log = line_log_of(qr/\?\Q$tag\E-/, 2 * $clients);
-my %how;
-for my $e (@log) {
-    my ($k) = $e->{uri} =~ /-(\d+)-\d$/ or next;
-    $how{$k}{ $e->{line} eq 'per-request' ? 'per-request'
-              : $e->{line} eq "table-$k" ? 'line' : "other: $e->{line}" }++;
-}
-my (@with, @without, @odd);
-for my $k (0 .. $clients - 1) {
-    my $h = join ' ', map { "$_ x $how{$k}{$_}" } sort keys %{ $how{$k} || {} };
-    if ($h eq 'line x 2') {
-        push @with, $k;
-    }
-    elsif ($h eq 'per-request x 2') {
-        push @without, $k;
-    }
-    else {
-        push @odd, "table-$k: " . ($h || 'not logged');
-    }
-}
-t_debug("clients with a line: @with; without: @without");
-ok t_cmp(join('; ', @odd), '', 'each client\'s two requests logged with its '
-         . 'key or both "per-request"');
-ok t_cmp(@with <= $lines ? 1 : 0, 1,
-         "at most $lines clients with a line (" . @with . ')');
-ok t_cmp(@without >= $clients - $lines ? 1 : 0, 1,
-         'at least ' . ($clients - $lines) . ' clients paced per request ('
-         . @without . ')');
-# Earlier files leave at most 7 lines kept for their clients (see
-# t/conf/dialup_line.conf.in): some client here gets one.
-ok t_cmp(@with >= 1 ? 1 : 0, 1, 'some client with a line');
+my %log = map { $_->{uri} =~ /\?\Q$tag\E-(\S+)$/ ? ($1 => $_) : () }
+          line_log_of(qr/\?\Q$tag\E-/, $lines + 4);
+my @fill_lines = map { $log{"fill-$_"} ? $log{"fill-$_"}{line} : '-' }
+                 0 .. $lines - 1;
+ok t_cmp("@fill_lines", join(' ', map { "table-$_" } 0 .. $lines - 1),
+         "the $lines first clients each with a line of their own");
+my @extra_log = map { $log{"extra-$_"} } qw(0-0 0-1 1-0 1-1);
+ok t_cmp(join(' ', map { $_ ? $_->{line} : '-' } @extra_log),
+         join(' ', ('per-request') x 4),
+         'the 2 more clients: the table is full, paced per request');
 
-# Each download of a client without a line at the full rate, each of one
-# with a line at half of it.
-my $one = wire($res[0]) / $Bps;
-my %res_of;
-for my $r (@res) {
-    my ($k) = $r->{name} =~ /^table-(\d+)/;
-    push @{ $res_of{$k} }, $r;
-}
-my @slow = map { sprintf 'table-%d %s s', $_->[0], $_->[1] }
-           grep { !defined $_->[1] || $_->[1] > 1.3 * $one + 0.5 }
-           map { my $k = $_; map { [$k, $_->{elapsed}] } @{ $res_of{$k} } }
-           @without;
-ok t_cmp(@without && !@slow ? 1 : 0, 1,
-         sprintf('without a line: each at the full rate, at most %.2f s',
-                 1.3 * $one + 0.5) . (@slow ? " (@slow)" : ''));
-my @fast = map { sprintf 'table-%d %s s', $_->[0], $_->[1] // 'none' }
-           grep { !defined $_->[1] || $_->[1] < 0.8 * 2 * $one }
-           map { my $k = $_; map { [$k, $_->{elapsed}] } @{ $res_of{$k} } }
-           @with;
-ok t_cmp(@with && !@fast ? 1 : 0, 1,
-         sprintf('with a line: two on it, each at least %.2f s',
-                 0.8 * 2 * $one) . (@fast ? " (@fast)" : ''));
+my $one = wire($extras[0]) / $Bps;
+within_ok((sort { $b <=> $a } map { $_->{elapsed} // 1e9 } @extras)[0],
+          0.8 * $one, 1.3 * $one + 0.5,
+          sprintf 'the 2 more clients: the slowest of their 4 downloads at '
+          . 'the full rate (two on one line: %.2f s)', 2 * $one);
+within_ok((sort { $a <=> $b } map { $_->{elapsed} // 0 } @extras)[0],
+          0.8 * $one, undef,
+          'the 2 more clients: the fastest of their 4 downloads paced');
 
 # The warning: tagged, at warn level, once per child that met the full
 # table (not once per request).
 my @warn = error_log_since($error_log, $log_start, qr/line table full/);
-my %pids = map { $_->{pid} => 1 }
-           grep { $_->{line} eq 'per-request' } @log;
+my %pids = map { $_ ? ($_->{pid} => 1) : () } @extra_log;
 ok t_cmp(@warn >= 1 && @warn <= keys(%pids) ? 1 : 0, 1,
          'error log: "line table full" ' . @warn . ' time(s), from 1 to '
-         . 'once per child that paced per request (' . keys(%pids) . ')');
-ok t_cmp(@warn && !(grep { !/\[dialup:warn\].* [A-Z]+\d+: / } @warn) ? 1 : 0,
-         1, 'the warning is tagged, at warn level');
+         . 'once per child that paced an extra (' . keys(%pids) . ')');
+ok t_cmp(@warn && !(grep { !/\[dialup:warn\].* AH19113: / } @warn) ? 1 : 0,
+         1, 'the warning is AH19113, at warn level');
+
+# The lines are free again: a new client gets one.
+my $late = raw_get("/dialup/line/keyed/table40k.txt?$tag-late",
+                   headers => ['X-Dialup-Client' => 'table-late',
+                               Connection => 'close'], timeout => 30);
+ok t_cmp($late->{status} == 200 && body_matches($late->{body}, $data, 'late')
+         ? 1 : 0, 1, 'a client after them: 200, body exact');
+my ($l) = line_log_of(qr/\?\Q$tag\E-late$/);
+ok t_cmp($l ? $l->{line} : 'no log line', 'table-late',
+         'a client after them: a line again');
