@@ -60,7 +60,7 @@ start() {
     if [ -f "$prefix/modules/mod_dialup.so" ]; then
         dialup="LoadModule dialup_module modules/mod_dialup.so"
     else
-        dialup="# modules/mod_dialup.so is not built yet: /mysite/ is served at full speed"
+        dialup="# modules/mod_dialup.so is not built yet: /mysite/ and /slow4g/ are served at full speed"
     fi
     sed -e "s|@PREFIX@|$prefix|g" \
         -e "s|@RUNDIR@|$rundir|g" \
@@ -93,22 +93,34 @@ start() {
 The demo httpd is running (pid $(cat "$rundir/httpd.pid"), event MPM):
 
     $url/           front page
-    $url/mysite/    a small site with pictures, through a V.92 modem
+    $url/mysite/    a small site with pictures, through one V.92 modem
+    $url/slow4g/    the same site over a "Slow 4G" mobile link
     $url/fast/      the same site at full speed
     $url/server-status
 
 mod_dialup: $(if [ -f "$prefix/modules/mod_dialup.so" ]; then
-                  echo "loaded; /mysite/ is paced at ModemStandard V.92"
+                  echo "loaded:"
+                  echo "    /mysite/  DialupLink V.92: 56000 bit/s down, 48000 up, 120 ms RTT"
+                  echo "    /slow4g/  DialupLink Slow-4G: 1440 kbit/s down, 675 up, 150 ms RTT"
+                  echo "  All the connections of one client share its line, as the"
+                  echo "  browser's connections would share one modem."
               else
                   echo "not built yet; everything is served at full speed"
               fi)
 
-Look at it with curl (time and speed of one picture):
+Look at it with curl (time and speed of one picture; the time includes
+the link's round trips before the first byte):
 
     curl -s -o /dev/null -w '%{http_code} %{size_download} bytes in %{time_total}s (%{speed_download} bytes/s)\n' $url/mysite/images/sunset.png
 
-or open $url/mysite/ in a browser on this machine (the server listens
-on 127.0.0.1 only).  Logs: $rundir/error_log and access_log.
+and the uplink: the guestbook reads what you post to it, 12000 bytes here,
+which take about 2 s at V.92's 48000 bit/s up before the reply starts:
+
+    head -c 12000 /dev/zero | curl -s -o /dev/null --data-binary @- -w '%{size_upload} bytes up, first byte back after %{time_starttransfer}s\n' $url/mysite/guestbook.cgi
+
+Or open $url/mysite/ in a browser on this machine (the server listens
+on 127.0.0.1 only): its page, pictures and guestbook, about 98 KB, take
+about 15 s over the one 56k line.  Logs: $rundir/error_log and access_log.
 
 Stop it with:  make demo-stop
 EOF

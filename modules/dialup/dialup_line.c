@@ -58,22 +58,51 @@ static int line_is(const dialup_line_t *s, apr_uint32_t h, const char *key)
            && !strncmp(s->key, key, DIALUP_LINE_KEY_MAX - 1);
 }
 
-apr_size_t dialup_lines_size(apr_uint32_t n)
+apr_size_t dialup_lines_size(apr_uint32_t n, apr_uint32_t procs)
 {
-    return APR_OFFSETOF(dialup_lines_t, slot)
-           + (apr_size_t)(n ? n : 1) * sizeof(dialup_line_t);
+    apr_size_t lines = (apr_size_t)(n ? n : 1);
+
+    return APR_OFFSETOF(dialup_lines_t, slot) + lines * sizeof(dialup_line_t)
+           + (apr_size_t)procs * lines * sizeof(apr_uint32_t);
 }
 
-dialup_lines_t *dialup_lines_init(void *mem, apr_uint32_t n)
+dialup_lines_t *dialup_lines_init(void *mem, apr_uint32_t n,
+                                  apr_uint32_t procs)
 {
     dialup_lines_t *t = mem;
 
-    memset(mem, 0, dialup_lines_size(n));
+    /* (the per-process counts after the slots are zero already: a table
+     * of 16384 lines for 256 processes would touch 16 MB here) */
+    memset(mem, 0, dialup_lines_size(n, 0));
     t->n = n ? n : 1;
+    t->procs = procs;
     return t;
 }
 
-int dialup_lines_join(dialup_lines_t *t, const char *key)
+/* Process proc's count of line i, or NULL if proc is not one of the
+ * table's.  Each process's counts are one array, so that forgetting one
+ * reads only its own. */
+static volatile apr_uint32_t *line_mine(dialup_lines_t *t, int i, int proc)
+{
+    volatile apr_uint32_t *mine;
+
+    if (proc < 0 || (apr_uint32_t)proc >= t->procs) {
+        return NULL;
+    }
+    mine = (volatile apr_uint32_t *)(void *)&t->slot[t->n];
+    return mine + (apr_size_t)proc * t->n + (apr_size_t)i;
+}
+
+static void line_count_mine(dialup_lines_t *t, int i, int proc)
+{
+    volatile apr_uint32_t *mine = line_mine(t, i, proc);
+
+    if (mine) {
+        apr_atomic_inc32(mine);
+    }
+}
+
+int dialup_lines_join(dialup_lines_t *t, const char *key, int proc)
 {
     apr_uint32_t h = line_hash(key), k;
 
@@ -91,6 +120,7 @@ int dialup_lines_join(dialup_lines_t *t, const char *key)
                 break;
             }
             if (apr_atomic_cas64(&s->word, w + 1, w) == w) {
+                line_count_mine(t, i, proc);
                 return i;
             }
         }
@@ -99,7 +129,7 @@ int dialup_lines_join(dialup_lines_t *t, const char *key)
 }
 
 int dialup_lines_claim(dialup_lines_t *t, const char *key, apr_time_t now,
-                       apr_interval_time_t keep)
+                       apr_interval_time_t keep, int proc)
 {
     apr_uint32_t h = line_hash(key), k;
     int i;
@@ -108,7 +138,7 @@ int dialup_lines_claim(dialup_lines_t *t, const char *key, apr_time_t now,
         dialup_line_t *s = NULL;
         apr_uint64_t w = 0;
 
-        i = dialup_lines_join(t, key);
+        i = dialup_lines_join(t, key, proc);
         if (i >= 0) {
             return i;
         }
@@ -139,16 +169,31 @@ int dialup_lines_claim(dialup_lines_t *t, const char *key, apr_time_t now,
         apr_atomic_set64(&s->left, (apr_uint64_t)now);
         apr_atomic_set64(&s->word, WORD(GEN(w) + 1, 1));
         s->used = 1;
+        line_count_mine(t, i, proc);
         return i;
     }
 }
 
-void dialup_lines_leave(dialup_lines_t *t, int i, apr_time_t now)
+void dialup_lines_leave(dialup_lines_t *t, int i, apr_time_t now, int proc)
 {
+    volatile apr_uint32_t *mine;
     dialup_line_t *s;
 
     if (i < 0 || (apr_uint32_t)i >= t->n) {
         return;
+    }
+    /* The process's own count first: a transfer that forget() already
+     * took off (its process was thought gone) must not leave twice. */
+    mine = line_mine(t, i, proc);
+    if (mine) {
+        apr_uint32_t m;
+
+        do {
+            m = apr_atomic_read32(mine);
+            if (m == 0) {
+                return;
+            }
+        } while (apr_atomic_cas32(mine, m - 1, m) != m);
     }
     s = &t->slot[i];
     for (;;) {
@@ -186,9 +231,44 @@ void dialup_lines_sent(dialup_lines_t *t, int i, apr_int64_t bytes)
     }
 }
 
+apr_uint32_t dialup_lines_forget(dialup_lines_t *t, int proc,
+                                 apr_time_t now)
+{
+    apr_uint32_t i, gone = 0;
+
+    if (proc < 0 || (apr_uint32_t)proc >= t->procs) {
+        return 0;
+    }
+    for (i = 0; i < t->n; i++) {
+        volatile apr_uint32_t *mine = line_mine(t, (int)i, proc);
+        apr_uint32_t m = apr_atomic_xchg32(mine, 0);
+        dialup_line_t *s = &t->slot[i];
+
+        while (m > 0) {
+            apr_uint64_t w = apr_atomic_read64(&s->word);
+            apr_uint32_t c = COUNT(w);
+
+            if (c == 0 || c == DIALUP_LINE_BUSY) {
+                break;
+            }
+            if (c <= m) {
+                apr_atomic_set64(&s->left, (apr_uint64_t)now);
+            }
+            if (apr_atomic_cas64(&s->word, w - (c <= m ? c : m), w) == w) {
+                gone += (c <= m ? c : m);
+                break;
+            }
+        }
+    }
+    return gone;
+}
+
 void dialup_lines_reset(dialup_lines_t *t, apr_time_t now)
 {
     apr_uint32_t i;
+
+    memset((void *)&t->slot[t->n], 0,
+           (apr_size_t)t->procs * t->n * sizeof(apr_uint32_t));
 
     for (i = 0; i < t->n; i++) {
         dialup_line_t *s = &t->slot[i];

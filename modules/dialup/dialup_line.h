@@ -63,24 +63,34 @@ typedef struct dialup_line_t {
 /** The count of a slot that a claim holds */
 #define DIALUP_LINE_BUSY 0xffffffffu
 
-/** The table: n slots, probed linearly from the key's hash */
+/**
+ * The table: n slots, probed linearly from the key's hash, then, for each
+ * of procs processes, how many of each line's transfers it counts (so
+ * that the transfers of a process that died without leaving can be taken
+ * off: dialup_lines_forget()).
+ */
 typedef struct dialup_lines_t {
     apr_uint32_t n;
-    apr_uint32_t pad;
+    apr_uint32_t procs;
     dialup_line_t slot[1];
 } dialup_lines_t;
 
-/** Bytes of a table of n lines (n >= 1) */
-apr_size_t dialup_lines_size(apr_uint32_t n);
-
-/** Make mem (dialup_lines_size(n) bytes) an empty table of n lines */
-dialup_lines_t *dialup_lines_init(void *mem, apr_uint32_t n);
+/** Bytes of a table of n lines (n >= 1) for procs processes */
+apr_size_t dialup_lines_size(apr_uint32_t n, apr_uint32_t procs);
 
 /**
- * Join the line of key (no lock): its count goes up by one.
+ * Make mem (dialup_lines_size(n, procs) bytes, all zero, as fresh shared
+ * memory is) an empty table of n lines for procs processes
+ */
+dialup_lines_t *dialup_lines_init(void *mem, apr_uint32_t n,
+                                  apr_uint32_t procs);
+
+/**
+ * Join the line of key (no lock) as process proc (0 to procs - 1; any
+ * other value is not counted per process): its count goes up by one.
  * @return The line's index, or -1 when there is none (then claim one)
  */
-int dialup_lines_join(dialup_lines_t *t, const char *key);
+int dialup_lines_join(dialup_lines_t *t, const char *key, int proc);
 
 /**
  * Join the line of key, making one when there is none: a slot never
@@ -89,11 +99,20 @@ int dialup_lines_join(dialup_lines_t *t, const char *key);
  * @return The line's index, or -1 when the table is full
  */
 int dialup_lines_claim(dialup_lines_t *t, const char *key, apr_time_t now,
-                       apr_interval_time_t keep);
+                       apr_interval_time_t keep, int proc);
 
 /** Leave line i (no lock): its count goes down by one; when it reaches 0,
  * the line keeps its key until it is taken over (dialup_lines_claim()) */
-void dialup_lines_leave(dialup_lines_t *t, int i, apr_time_t now);
+void dialup_lines_leave(dialup_lines_t *t, int i, apr_time_t now, int proc);
+
+/**
+ * Process proc is gone (it may have died without leaving its lines):
+ * take its transfers off every line.  No lock; proc itself must not join
+ * or leave meanwhile (the parent calls it once the process has exited).
+ * @return How many transfers were taken off
+ */
+apr_uint32_t dialup_lines_forget(dialup_lines_t *t, int proc,
+                                 apr_time_t now);
 
 /** How many transfers are active on line i now */
 apr_uint32_t dialup_lines_active(dialup_lines_t *t, int i);
@@ -102,10 +121,10 @@ apr_uint32_t dialup_lines_active(dialup_lines_t *t, int i);
 void dialup_lines_sent(dialup_lines_t *t, int i, apr_int64_t bytes);
 
 /**
- * Forget every transfer of every line (their counts go to 0; keys stay
- * until taken over): for a table whose transfers are known to be gone
- * (no child process is left that could leave it).  No lock; nobody may
- * join or leave meanwhile.
+ * Forget every transfer of every line (their counts go to 0, the
+ * processes' too; keys stay until taken over): for a table whose
+ * transfers are known to be gone (no child process is left that could
+ * leave it).  No lock; nobody may join or leave meanwhile.
  */
 void dialup_lines_reset(dialup_lines_t *t, apr_time_t now);
 

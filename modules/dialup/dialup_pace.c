@@ -170,6 +170,53 @@ int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec)
     return 0;
 }
 
+int dialup_parse_time(const char *arg, apr_interval_time_t *usec)
+{
+    /* whole.frac units, frac kept to 7 decimals (below a microsecond of
+     * a second) */
+    apr_int64_t whole = 0, frac = 0, frac_scale = 1, unit;
+    const char *s = arg;
+
+    if (!apr_isdigit(*s)) {
+        return -1;
+    }
+    while (apr_isdigit(*s)) {
+        if (whole > DIALUP_TIME_MAX) {
+            return -1;
+        }
+        whole = whole * 10 + (*s - '0');
+        s++;
+    }
+    if (*s == '.') {
+        s++;
+        if (!apr_isdigit(*s)) {
+            return -1;
+        }
+        while (apr_isdigit(*s)) {
+            if (frac_scale < APR_INT64_C(10000000)) {
+                frac = frac * 10 + (*s - '0');
+                frac_scale *= 10;
+            }
+            s++;
+        }
+    }
+    if (!apr_cstr_casecmp(s, "s")) {
+        unit = USEC_PER_SEC;
+    }
+    else if (!*s || !apr_cstr_casecmp(s, "ms")) {
+        unit = 1000;
+    }
+    else {
+        return -1;
+    }
+    if (whole > DIALUP_TIME_MAX / unit) {
+        return -1;
+    }
+    /* (frac < frac_scale <= 10^7 and unit <= 10^6: no overflow) */
+    *usec = whole * unit + (frac * unit + frac_scale / 2) / frac_scale;
+    return *usec > DIALUP_TIME_MAX ? -1 : 0;
+}
+
 int dialup_parse_size(const char *arg, apr_int64_t *bytes)
 {
     apr_int64_t value = 0, unit = 1;
@@ -382,6 +429,28 @@ apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
         return now;
     }
     return now + pulse;
+}
+
+void dialup_line_enter(dialup_pace_t *p, apr_int64_t line_bits,
+                       apr_uint32_t n, apr_int64_t sent, apr_time_t now)
+{
+    if (sent > 0) {
+        dialup_pace_idle(p, sent, now);
+    }
+    dialup_pace_rebase(p, dialup_line_share(line_bits, n), now);
+    if (n > 1) {
+        dialup_pace_defer(p, sent, dialup_line_join(now, p->pulse, n - 1));
+    }
+}
+
+void dialup_line_pulse(dialup_pace_t *p, apr_int64_t line_bits,
+                       apr_uint32_t n, apr_time_t now)
+{
+    apr_int64_t share = dialup_line_share(line_bits, n);
+
+    if (share != p->bits_per_sec) {
+        dialup_pace_rebase(p, share, now);
+    }
 }
 
 apr_time_t dialup_pace_align(apr_time_t t, apr_interval_time_t grid)

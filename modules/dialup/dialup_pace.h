@@ -98,6 +98,19 @@ int dialup_parse_rate(const char *arg, apr_int64_t *bits_per_sec);
  */
 int dialup_parse_size(const char *arg, apr_int64_t *bytes);
 
+/** Longest time accepted by dialup_parse_time() (10 s) */
+#define DIALUP_TIME_MAX APR_INT64_C(10000000)
+
+/**
+ * Parse a round-trip time: digits with an optional fraction and an
+ * optional ms or s suffix (a bare number is milliseconds), case-
+ * insensitive, e.g. "120", "150ms", "0.4s", "2.5ms"; rounded to the
+ * microsecond.
+ * @return 0 and *usec set, or -1 if arg is not such a time or is above
+ * DIALUP_TIME_MAX
+ */
+int dialup_parse_time(const char *arg, apr_interval_time_t *usec);
+
 /** A transfer's schedule: bytes are due at a constant rate from start */
 typedef struct dialup_pace_t {
     apr_int64_t bits_per_sec;   /**< DIALUP_RATE_MIN..DIALUP_RATE_MAX */
@@ -197,6 +210,24 @@ apr_int64_t dialup_line_share(apr_int64_t line_bits, apr_uint32_t n);
  */
 apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
                             apr_uint32_t others);
+
+/**
+ * A transfer (re)joins its line at now, where n transfers are active
+ * counting itself: it takes its share (dialup_line_share()); one that
+ * sent before (it comes back after a stall, or after it had sent all its
+ * handler had written) gets no credit for the time away beyond a pulse
+ * (dialup_pace_idle()); and where others are active it waits a pulse
+ * (dialup_line_join()), until they have slowed down for it.
+ */
+void dialup_line_enter(dialup_pace_t *p, apr_int64_t line_bits,
+                       apr_uint32_t n, apr_int64_t sent, apr_time_t now);
+
+/**
+ * A pulse of a transfer on a line where n transfers are active now: the
+ * schedule takes the share of n from now on (dialup_pace_rebase()).
+ */
+void dialup_line_pulse(dialup_pace_t *p, apr_int64_t line_bits,
+                       apr_uint32_t n, apr_time_t now);
 
 /**
  * Round a wake-up time up to the next multiple of grid, so that the pulses

@@ -30,10 +30,11 @@
  *
  * The memory belongs to the process pool, not to a generation's pconf:
  * a graceful restart keeps the table, and the new children share the
- * lines of the downloads that the old ones still serve.  When no child is
- * left (a first start, a restart that stopped them all), every count is
- * reset, so that transfers of children that were killed are not counted
- * forever.
+ * lines of the downloads that the old ones still serve.  Each child's
+ * share of every count is kept too: when a child exits, the parent takes
+ * off what it had not left (a child killed or crashed with downloads in
+ * flight), so no count outlives its transfers.  When no child is left (a
+ * first start, a restart that stopped them all), every count is reset.
  */
 
 #include "httpd.h"
@@ -71,6 +72,8 @@ typedef struct dialup_shm_t {
     apr_global_mutex_t *mutex;
     /* 1 once "table full" was logged; 0 again after a line was made */
     volatile apr_uint32_t full_logged;
+    /* 1 once a failure to lock was logged */
+    volatile apr_uint32_t lock_logged;
     server_rec *s;
 } dialup_shm_t;
 
@@ -78,24 +81,26 @@ static dialup_shm_t dialup_shm;
 
 /* Any thread.  See dialup_store_t.join. */
 static int dialup_shm_join(const dialup_store_t *st, const char *key,
-                           apr_int64_t bits, apr_time_t now)
+                           apr_int64_t bits, int proc, apr_time_t now)
 {
     dialup_shm_t *sh = st->data;
     apr_status_t rv;
     int i;
 
-    i = dialup_lines_join(sh->lines, key);
+    i = dialup_lines_join(sh->lines, key, proc);
     if (i >= 0) {
         return i;
     }
     rv = apr_global_mutex_lock(sh->mutex);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, sh->s, APLOGNO(19114)
-                     "dialup: cannot lock the line table; pacing this "
-                     "download on its own");
+        if (apr_atomic_cas32(&sh->lock_logged, 1, 0) == 0) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, sh->s, APLOGNO(19114)
+                         "dialup: cannot lock the line table; new clients "
+                         "are paced per request (said once per process)");
+        }
         return -1;
     }
-    i = dialup_lines_claim(sh->lines, key, now, DIALUP_SHM_KEEP);
+    i = dialup_lines_claim(sh->lines, key, now, DIALUP_SHM_KEEP, proc);
     if (i >= 0) {
         apr_atomic_set64(&sh->lines->slot[i].bits, (apr_uint64_t)bits);
     }
@@ -116,12 +121,27 @@ static int dialup_shm_join(const dialup_store_t *st, const char *key,
 }
 
 /* Any thread.  See dialup_store_t.leave. */
-static void dialup_shm_leave(const dialup_store_t *st, int line,
+static void dialup_shm_leave(const dialup_store_t *st, int line, int proc,
                              apr_time_t now)
 {
     dialup_shm_t *sh = st->data;
 
-    dialup_lines_leave(sh->lines, line, now);
+    dialup_lines_leave(sh->lines, line, now, proc);
+}
+
+/* The parent, when a child has exited.  See dialup_store_t.gone. */
+static void dialup_shm_gone(const dialup_store_t *st, int proc,
+                            apr_time_t now)
+{
+    dialup_shm_t *sh = st->data;
+    apr_uint32_t n = dialup_lines_forget(sh->lines, proc, now);
+
+    if (n > 0) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sh->s, APLOGNO(19118)
+                     "dialup: the child in slot %d left %u download%s on "
+                     "its lines when it exited; taken off", proc,
+                     (unsigned)n, n == 1 ? "" : "s");
+    }
 }
 
 /* Any thread.  See dialup_store_t.active. */
@@ -181,6 +201,7 @@ static const dialup_store_t dialup_shm_store = {
     &dialup_shm,
     dialup_shm_join,
     dialup_shm_leave,
+    dialup_shm_gone,
     dialup_shm_active,
     dialup_shm_sent,
     dialup_shm_list
@@ -220,12 +241,19 @@ const dialup_store_t *dialup_shm_post_config(apr_pool_t *pconf,
     apr_shm_t *shm = NULL;
     apr_status_t rv;
     void *data = NULL;
-    apr_size_t size = dialup_lines_size(n);
+    int procs = 0;
+    apr_size_t size;
 
+    if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &procs) != APR_SUCCESS
+        || procs < 0) {
+        procs = 0;
+    }
+    size = dialup_lines_size(n, (apr_uint32_t)procs);
     dialup_shm.s = s;
     dialup_shm.lines = NULL;
     dialup_shm.mutex = NULL;
     dialup_shm.full_logged = 0;
+    dialup_shm.lock_logged = 0;
 
     apr_pool_userdata_get(&data, DIALUP_SHM_USERDATA, pproc);
     shm = data;
@@ -246,7 +274,7 @@ const dialup_store_t *dialup_shm_post_config(apr_pool_t *pconf,
                                   apr_pool_cleanup_null, pproc);
             return NULL;
         }
-        dialup_lines_init(apr_shm_baseaddr_get(shm), n);
+        dialup_lines_init(apr_shm_baseaddr_get(shm), n, (apr_uint32_t)procs);
         apr_pool_userdata_set(shm, DIALUP_SHM_USERDATA,
                               apr_pool_cleanup_null, pproc);
     }

@@ -55,13 +55,18 @@ struct dialup_store_t {
     void *data;
     /**
      * Join the line of key, whose rate is bits, making it if there is
-     * none.  Returns the line (>= 0), or -1 when no line can be had (the
-     * store is full): the transfer is then paced on its own.
+     * none, for a transfer of child process proc (its scoreboard slot).
+     * Returns the line (>= 0), or -1 when no line can be had (the store
+     * is full): the transfer is then paced on its own.
      */
     int (*join)(const dialup_store_t *st, const char *key, apr_int64_t bits,
-                apr_time_t now);
-    /** Leave a line joined before */
-    void (*leave)(const dialup_store_t *st, int line, apr_time_t now);
+                int proc, apr_time_t now);
+    /** Leave a line joined before (the same proc) */
+    void (*leave)(const dialup_store_t *st, int line, int proc,
+                  apr_time_t now);
+    /** Child process proc has exited (it may have died without leaving
+     * its lines): take its transfers off.  The parent calls it. */
+    void (*gone)(const dialup_store_t *st, int proc, apr_time_t now);
     /** How many transfers are active on a line now (at least 1 for one
      * that the caller has joined) */
     apr_uint32_t (*active)(const dialup_store_t *st, int line);

@@ -141,9 +141,6 @@ module AP_MODULE_DECLARE_DATA dialup_module;
 #define DIALUP_LINES_DEFAULT 16384
 #define DIALUP_LINES_MAX 1048576
 
-/* The most DialupLatency accepts. */
-#define DIALUP_LATENCY_MAX apr_time_from_sec(10)
-
 /* What a link delivers first after its latency, in one piece: a TCP
  * segment (the headers and the start of the body). */
 #define DIALUP_SEGMENT 1460
@@ -270,6 +267,8 @@ struct dialup_req_t {
     const char *client_key;
     apr_int64_t line_bits;
     int line;
+    /* the scoreboard slot of this child, for the store's accounts */
+    int proc;
     int line_want;
     int joined;
     int shared;
@@ -309,6 +308,10 @@ static int dialup_active_count;
 /* Where the clients' lines are (set in post_config; NULL: every download
  * is paced on its own). */
 static const dialup_store_t *dialup_store;
+
+/* The MPM's thread limit (set in post_config): a connection's id is its
+ * child's slot times that, plus its thread's. */
+static int dialup_thread_limit = 1;
 
 /* Whether this MPM answers AP_MPMQ_CAN_SUSPEND (set in post_config). */
 static int dialup_mpm_can_suspend;
@@ -618,12 +621,12 @@ static const char *dialup_set_latency(cmd_parms *cmd, void *dconf,
         conf->rtt = 0;
         return NULL;
     }
-    if (ap_timeout_parameter_parse(arg, &t, "ms") != APR_SUCCESS
-        || t < 0 || t > DIALUP_LATENCY_MAX) {
+    if (dialup_parse_time(arg, &t) != 0) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a round-trip time "
-                            "from 0 to 10s (digits with an optional ms or s "
-                            "suffix, e.g. 120, 150ms, 2s; a bare number is "
-                            "milliseconds) or off", cmd->cmd->name, arg);
+                            "from 0 to 10s (digits with an optional "
+                            "fraction and ms or s suffix, e.g. 120, 150ms, "
+                            "0.4s; a bare number is milliseconds) or off",
+                            cmd->cmd->name, arg);
     }
     conf->rtt = t;
     return NULL;
@@ -740,7 +743,7 @@ static void dialup_unlist(dialup_req_t *ctx)
 static void dialup_line_leave(dialup_req_t *ctx, apr_time_t now)
 {
     if (ctx->joined) {
-        dialup_store->leave(dialup_store, ctx->line, now);
+        dialup_store->leave(dialup_store, ctx->line, ctx->proc, now);
         ctx->joined = 0;
     }
 }
@@ -756,15 +759,12 @@ static void dialup_line_leave(dialup_req_t *ctx, apr_time_t now)
  */
 static void dialup_line_update(dialup_req_t *ctx, apr_time_t now)
 {
-    apr_uint32_t n;
-    apr_int64_t share;
-
     if (!ctx->joined) {
         if (now < ctx->pace.start) {
             return;             /* (still in its latency) */
         }
         ctx->line = dialup_store->join(dialup_store, ctx->line_key,
-                                       ctx->line_bits, now);
+                                       ctx->line_bits, ctx->proc, now);
         if (ctx->line < 0) {
             ctx->line_want = 0;
             dialup_pace_rebase(&ctx->pace, ctx->line_bits, now);
@@ -772,23 +772,13 @@ static void dialup_line_update(dialup_req_t *ctx, apr_time_t now)
         }
         ctx->joined = 1;
         ctx->shared = 1;
-        n = dialup_store->active(dialup_store, ctx->line);
-        if (ctx->sent > 0) {
-            dialup_pace_idle(&ctx->pace, ctx->sent, now);
-        }
-        share = dialup_line_share(ctx->line_bits, n);
-        dialup_pace_rebase(&ctx->pace, share, now);
-        if (n > 1) {
-            dialup_pace_defer(&ctx->pace, ctx->sent,
-                              dialup_line_join(now, ctx->pace.pulse, n - 1));
-        }
+        dialup_line_enter(&ctx->pace, ctx->line_bits,
+                          dialup_store->active(dialup_store, ctx->line),
+                          ctx->sent, now);
         return;
     }
-    n = dialup_store->active(dialup_store, ctx->line);
-    share = dialup_line_share(ctx->line_bits, n);
-    if (share != ctx->pace.bits_per_sec) {
-        dialup_pace_rebase(&ctx->pace, share, now);
-    }
+    dialup_line_pulse(&ctx->pace, ctx->line_bits,
+                      dialup_store->active(dialup_store, ctx->line), now);
 }
 
 /* r->pool cleanup: a request destroyed while paced (the child exits) must
@@ -1249,6 +1239,12 @@ static void dialup_decide(dialup_req_t *ctx)
         ctx->line_key = apr_psprintf(r->pool, "%" APR_INT64_T_FMT " %s",
                                      bits, ctx->client_key);
         ctx->line_want = 1;
+        /* (event, worker and prefork number a connection by child and
+         * thread: see ID_FROM_CHILD_THREAD in event.c) */
+        ctx->proc = (int)((r->connection->master ? r->connection->master
+                                                 : r->connection)->id
+                          / (dialup_thread_limit > 0 ? dialup_thread_limit
+                                                     : 1));
     }
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                   "dialup: pacing the response at %" APR_INT64_T_FMT
@@ -2256,9 +2252,16 @@ static int dialup_status_hook(request_rec *r, int flags)
 
     /* Pacing may be configured in .htaccess files only, which
      * dialup_configured does not know of: say something whenever a
-     * download is paced. */
+     * download is paced, here or (a line in use) in another child. */
     if (!dialup_configured && n == 0) {
-        return OK;
+        int used = 0, size;
+
+        if (dialup_store) {
+            dialup_store->list(dialup_store, NULL, 0, &used, &size);
+        }
+        if (used == 0) {
+            return OK;
+        }
     }
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "DialupActive: %d\n"
@@ -2330,6 +2333,10 @@ static int dialup_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     /* (not in the first pass over the configuration, which only checks
      * it: the table would be made for nothing) */
+    if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &dialup_thread_limit)
+        != APR_SUCCESS || dialup_thread_limit < 1) {
+        dialup_thread_limit = 1;
+    }
     dialup_store = NULL;
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         dialup_store = dialup_shm_post_config(pconf, s, dialup_lines_n);
@@ -2367,6 +2374,17 @@ static int dialup_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/* child_status, in the parent: a child that exited leaves no count
+ * behind on the lines (it may have been killed with downloads in
+ * flight). */
+static void dialup_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
+                                int slot, mpm_child_status state)
+{
+    if (state == MPM_CHILD_EXITED && slot >= 0 && dialup_store) {
+        dialup_store->gone(dialup_store, slot, apr_time_now());
+    }
+}
+
 /* child_init: attach the line table's mutex. */
 static void dialup_child_init(apr_pool_t *pchild, server_rec *s)
 {
@@ -2386,6 +2404,7 @@ static void dialup_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(dialup_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(dialup_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(dialup_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_status(dialup_child_status, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, dialup_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
     /* Before the protocol filters, which write the headers; after the

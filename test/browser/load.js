@@ -13,26 +13,37 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 //
-// node load.js CHROMIUM BASE_URL PACED_PATH FAST_PATH RATE DYNAMIC
+// node load.js CHROMIUM BASE_URL FAST_PATH DYNAMIC PATH,RATE,RTT,FACTOR...
 //
-// Loads BASE_URL + PACED_PATH (served by mod_dialup at RATE bit/s) and
-// BASE_URL + FAST_PATH (the same page, not paced) in headless chromium,
-// driven by playwright-core over its DevTools pipe, with a fresh profile.
-// For each load it measures when the load event fires (the navigation
-// timing entry's loadEventStart) and what the page fetched (bytes of
-// headers and body per response, from the browser), then checks:
+// Loads, in headless chromium driven by playwright-core over its DevTools
+// pipe, with one fresh profile, each paced page BASE_URL + PATH (served by
+// mod_dialup through one line of RATE bit/s down and RTT ms round-trip
+// time, shared by all the browser's connections: DialupLink with the
+// default DialupLine per-client), in the order given, then BASE_URL +
+// FAST_PATH (the same page, not paced).  For each load it measures when
+// the load event fires (the navigation timing entry's loadEventStart) and
+// what the page fetched: the bytes of headers and body of each response,
+// as the browser counted them (DevTools' encoded data length), which are
+// the bytes mod_dialup paces.  With T = those bytes x 8 / RATE, the time
+// the whole page takes on the one line, it checks:
 //
-//   paced: the load event comes after about the time the responses take
-//          at RATE: the HTML, then the pictures, each response paced on
-//          its own (mod_dialup paces responses, and chromium fetches the
-//          pictures in parallel on up to 6 connections).  Bounds 0.7x ..
-//          2x + 2 s.  The time a single shared line would need for all
-//          the bytes is printed for comparison.
-//   dynamic: the response of PACED_PATH + DYNAMIC (the demo's CGI page,
-//          in an iframe) is served and took at least 0.7x the time its
-//          bytes take at RATE: dynamic content is paced too.
-//   fast:  the load event comes within 2 s.
-//   both:  every picture is loaded (naturalWidth > 0).
+//   paced: the load event comes after FACTOR x T + 2 x RTT (the bytes
+//          share one line, and the pictures wait for the document: two
+//          dependent requests of one RTT each) and before
+//          2.5 x (T + 4 x RTT) + 3 s (the same two requests on new
+//          connections, each with the RTT of its TCP handshake, and room
+//          for a loaded machine).  FACTOR < 1 leaves room for the short
+//          bursts of a line that was idle.  The time that one rate per
+//          response would give (the behaviour before DialupLine
+//          per-client) is printed for comparison;
+//   latency: no response of a paced page has its first byte sooner than
+//          one RTT after its request started, two on a connection that
+//          the request opened;
+//   dynamic: the response of PATH + DYNAMIC (the demo's CGI page, in an
+//          iframe) is served and took at least RTT + 0.7 x the time its
+//          bytes take at RATE: dynamic content is paced too;
+//   fast:  the load event comes within 2 s;
+//   all:   every picture is loaded (naturalWidth > 0).
 //
 // Prints one line per check and a closing "browser-check: PASS ..." or
 // "browser-check: FAIL ..." line; exits 0 only when everything passed.
@@ -44,74 +55,114 @@ const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
 
-const [chromiumPath, base, pacedPath, fastPath, rateArg, dynPath] =
+const [chromiumPath, base, fastPath, dynPath, ...pacedArgs] =
     process.argv.slice(2);
-if (!dynPath) {
-    console.error('usage: node load.js CHROMIUM BASE_URL PACED_PATH '
-                  + 'FAST_PATH RATE DYNAMIC');
+const paced = pacedArgs.map((a) => {
+    const [p, rate, rtt, factor] = a.split(',');
+    return { path: p, rate: Number(rate), rtt: Number(rtt) / 1000,
+             factor: Number(factor) };
+});
+if (!paced.length || paced.some((c) => !c.path || !(c.rate > 0)
+                                       || !(c.rtt >= 0)
+                                       || !(c.factor > 0))) {
+    console.error('usage: node load.js CHROMIUM BASE_URL FAST_PATH DYNAMIC '
+                  + 'PATH,RATE,RTT_MS,FACTOR...');
     process.exit(2);
 }
-const rate = Number(rateArg);            // bit/s
-const PULSE = 0.2;                       // mod_dialup's first pulse, s
+const PULSE = 0.2;                       // mod_dialup's pulse, s
 const CONNS_PER_HOST = 6;                // chromium, HTTP/1.1
 const FAST_LIMIT = 2;                    // s
+const SLACK = 0.005;                     // s, the browser's ms rounding
 
-// Seconds a response of n bytes takes at rate (the first bytes go with
-// the first pulse, 200 ms after the request).
-function paced(n) {
-    return Math.max(PULSE, n * 8 / rate);
-}
-
-// The load time that per-response pacing gives: the document, then its
-// subresources in the order they were requested, each on the first of
-// CONNS_PER_HOST connections to become free.
-function expectedLoad(doc, subs) {
-    const tDoc = paced(doc.bytes);
+// The load time that one rate per response would give: the document,
+// then its subresources in the order they were requested, each at the
+// whole rate on the first of CONNS_PER_HOST connections to become free.
+// Printed only, to show what sharing the line changed.
+function perResponseLoad(rate, doc, subs) {
+    const one = (n) => Math.max(PULSE, n * 8 / rate);
+    const tDoc = one(doc.bytes);
     const free = new Array(CONNS_PER_HOST).fill(tDoc);
     let end = tDoc;
     for (const s of subs) {
         free.sort((a, b) => a - b);
-        free[0] += paced(s.bytes);
+        free[0] += one(s.bytes);
         end = Math.max(end, free[0]);
     }
     return end;
 }
 
 // Loads url in a new page; returns the load time (s), the responses
-// and how many images are complete.
-async function load(context, url) {
+// (url, status, bytes, when requested, time to first byte and in all,
+// the connection and whether the request was the first on it), how many
+// images are complete, and the bytes the Performance API counted (printed
+// as a cross check).  seen: the ids of the connections that earlier loads
+// used, updated.
+//
+// The connection of a response comes from DevTools' own
+// Network.responseReceived (connectionId).  A request is the first on its
+// connection, the one mod_dialup gives the extra RTT of the handshake,
+// when no request was sent on that connection before it, in this load or
+// an earlier one.  Neither playwright's connect times (none on this
+// chromium) nor DevTools' connectionReused (true on a socket that
+// chromium opened ahead of need) tell that.
+async function load(context, url, seen) {
     const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    const conns = new Map();
+    cdp.on('Network.responseReceived', (ev) => {
+        conns.set(ev.response.url, ev.response.connectionId);
+    });
+    await cdp.send('Network.enable');
     const responses = [];
-    page.on('requestfinished', async (req) => {
+    const pending = [];
+    page.on('requestfinished', (req) => {
         const timing = req.timing();
-        const entry = { url: req.url(), started: timing.startTime,
-                        took: (timing.responseEnd - timing.requestStart)
-                              / 1000 };
+        const entry = {
+            url: req.url(), started: timing.startTime,
+            sent: timing.startTime + timing.requestStart,
+            ttfb: (timing.responseStart - timing.requestStart) / 1000,
+            took: (timing.responseEnd - timing.requestStart) / 1000,
+            status: 0, bytes: 0,
+        };
         responses.push(entry);
-        try {
-            const res = await req.response();
-            const sizes = await req.sizes();
-            entry.status = res ? res.status() : 0;
-            entry.bytes = sizes.responseHeadersSize + sizes.responseBodySize;
-        }
-        catch (e) {
-            entry.status = 0;
-            entry.bytes = 0;
-        }
+        pending.push((async () => {
+            try {
+                const res = await req.response();
+                const sizes = await req.sizes();
+                entry.status = res ? res.status() : 0;
+                entry.bytes = sizes.responseHeadersSize
+                    + sizes.responseBodySize;
+            }
+            catch (e) {
+                entry.status = 0;
+            }
+        })());
     });
     await page.goto(url, { waitUntil: 'load', timeout: 120000 });
     const nav = await page.evaluate(() => {
         const e = performance.getEntriesByType('navigation')[0];
+        const res = performance.getEntriesByType('resource');
         const imgs = Array.from(document.images);
         return {
             load: e.loadEventStart / 1000,
+            perfBytes: res.reduce((n, r) => n + r.transferSize,
+                                  e.transferSize),
             images: imgs.length,
             complete: imgs.filter((i) => i.complete && i.naturalWidth > 0)
                 .length,
         };
     });
-    // Let the last requestfinished handlers settle.
+    // Let the last requestfinished events arrive, then their sizes.
     await page.waitForTimeout(200);
+    await Promise.all(pending);
+    // In the order the requests went out.  (An unknown connection counts
+    // as used before: one RTT is the least.)
+    for (const e of [...responses].sort((a, b) => a.sent - b.sent)) {
+        e.conn = conns.has(e.url) ? conns.get(e.url) : '?';
+        e.fresh = e.conn !== '?' && !seen.has(e.conn);
+        seen.add(e.conn);
+    }
+    await cdp.detach().catch(() => {});
     await page.close();
     return { path: new URL(url).pathname, ...nav, responses };
 }
@@ -130,6 +181,8 @@ async function main() {
         checks++;
         failed += ok ? 0 : 1;
     };
+    const ok2xx = (e) => e.status === 200 || e.status === 206;
+    const summary = [];
 
     let context;
     try {
@@ -141,64 +194,99 @@ async function main() {
                    '--disable-background-networking',
                    '--disable-component-update', '--disable-sync'],
         });
-        // The paced page first: nothing of it can be in the cache.
-        const slow = await load(context, base + pacedPath);
-        const fast = await load(context, base + fastPath);
+        // The paced pages first, then the fast one: each path is its own
+        // set of URLs, so nothing of a page can come from the cache.
+        const loads = [];
+        const seen = new Set();
+        for (const c of paced) {
+            loads.push(await load(context, base + c.path, seen));
+        }
+        const fast = await load(context, base + fastPath, seen);
 
-        for (const r of [slow, fast]) {
+        for (const r of [...loads, fast]) {
             for (const e of r.responses) {
                 console.log(`browser-check:   ${e.status} ${e.bytes} bytes `
-                            + e.url);
+                            + `first byte ${fmt(e.ttfb)} s, all `
+                            + `${fmt(e.took)} s, conn ${e.conn}`
+                            + `${e.fresh ? ' (new)' : ''} ${e.url}`);
             }
         }
 
-        const ok2xx = (e) => e.status === 200 || e.status === 206;
-        const doc = slow.responses.find((e) => e.url === base + pacedPath);
-        const subs = slow.responses
-            .filter((e) => e !== doc && ok2xx(e)
-                           && e.url.startsWith(base + pacedPath))
-            .sort((a, b) => a.started - b.started);
-        const total = slow.responses.filter(ok2xx)
-            .reduce((n, e) => n + e.bytes, 0);
+        for (let i = 0; i < paced.length; i++) {
+            const c = paced[i];
+            const r = loads[i];
+            const mine = r.responses.filter(
+                (e) => e.url.startsWith(base + c.path));
+            const doc = mine.find((e) => e.url === base + c.path);
+            const subs = mine.filter((e) => e !== doc && ok2xx(e))
+                .sort((a, b) => a.started - b.started);
+            const bytes = mine.filter(ok2xx).reduce((n, e) => n + e.bytes, 0);
+            const line = bytes * 8 / c.rate;
+            const rttMs = Math.round(c.rtt * 1000);
 
-        check(doc && ok2xx(doc), `${pacedPath}: the document is served `
-              + `(${doc ? doc.status : 'no response'})`);
-        for (const r of [slow, fast]) {
+            check(doc && ok2xx(doc), `${c.path}: the document is served `
+                  + `(${doc ? doc.status : 'no response'})`);
             check(r.images > 0 && r.complete === r.images,
-                  `${r.path}: ${r.complete} of ${r.images} pictures loaded`);
+                  `${c.path}: ${r.complete} of ${r.images} pictures loaded`);
+            if (doc) {
+                const lo = c.factor * line + 2 * c.rtt;
+                const hi = 2.5 * (line + 4 * c.rtt) + 3;
+                check(r.load >= lo && r.load <= hi,
+                      `${c.path}: load event after ${fmt(r.load)} s; `
+                      + `expected ${fmt(lo)}..${fmt(hi)} s: its `
+                      + `${mine.length} responses, ${bytes} bytes `
+                      + `(Performance API: ${r.perfBytes}), take `
+                      + `${fmt(line)} s on one line of ${c.rate} bit/s, `
+                      + `plus round trips of ${rttMs} ms (one rate per `
+                      + `response on ${CONNS_PER_HOST} connections would `
+                      + `give ${fmt(perResponseLoad(c.rate, doc, subs))} s)`);
+            }
+
+            // The least margin over the RTTs a response had to wait.
+            let worst = null;
+            for (const e of mine.filter(ok2xx)) {
+                const want = (e.fresh ? 2 : 1) * c.rtt;
+                if (!worst || e.ttfb - want < worst.ttfb - worst.want) {
+                    worst = { ...e, want };
+                }
+            }
+            if (worst) {
+                check(worst.ttfb + SLACK >= worst.want,
+                      `${c.path}: every response waited its round trips `
+                      + `for the first byte; the least margin: `
+                      + `${fmt(worst.ttfb)} s for ${worst.url} (at least `
+                      + `${fmt(worst.want)} s: ${worst.fresh ? 2 : 1} x `
+                      + `${rttMs} ms${worst.fresh ? ', a new connection'
+                                                    : ''})`);
+            }
+
+            const dyn = mine.find((e) => e.url === base + c.path + dynPath);
+            if (dyn && ok2xx(dyn)) {
+                const want = c.rtt + 0.7 * dyn.bytes * 8 / c.rate;
+                check(dyn.took + SLACK >= want,
+                      `${c.path}${dynPath}: the dynamic page took `
+                      + `${fmt(dyn.took)} s for its ${dyn.bytes} bytes; `
+                      + `expected at least ${fmt(want)} s (${rttMs} ms + `
+                      + `0.7x its time at ${c.rate} bit/s)`);
+            }
+            else {
+                check(false, `${c.path}${dynPath}: the dynamic page is `
+                      + `served (${dyn ? dyn.status : 'no response'})`);
+            }
+            summary.push(`${c.path} in ${fmt(r.load)} s (${bytes} bytes at `
+                         + `${c.rate} bit/s, ${rttMs} ms RTT)`);
         }
-        if (doc) {
-            const want = expectedLoad(doc, subs);
-            const lo = 0.7 * want;
-            const hi = 2 * want + 2;
-            check(slow.load >= lo && slow.load <= hi,
-                  `${pacedPath}: load event after ${fmt(slow.load)} s; `
-                  + `expected ${fmt(lo)}..${fmt(hi)} s (${fmt(want)} s: `
-                  + `${subs.length + 1} responses paced each at ${rate} `
-                  + `bit/s on up to ${CONNS_PER_HOST} connections; the `
-                  + `${total} bytes in all would take `
-                  + `${fmt(total * 8 / rate)} s on one shared line)`);
-        }
-        const dyn = slow.responses.find(
-            (e) => e.url === base + pacedPath + dynPath);
-        if (dyn && ok2xx(dyn)) {
-            check(dyn.took >= 0.7 * paced(dyn.bytes),
-                  `${pacedPath}${dynPath}: the dynamic page took `
-                  + `${fmt(dyn.took)} s for its ${dyn.bytes} bytes; `
-                  + `expected at least ${fmt(0.7 * paced(dyn.bytes))} s `
-                  + `(0.7x its time at ${rate} bit/s)`);
-        }
-        else {
-            check(false, `${pacedPath}${dynPath}: the dynamic page is `
-                  + `served (${dyn ? dyn.status : 'no response'})`);
-        }
+
+        check(fast.images > 0 && fast.complete === fast.images,
+              `${fastPath}: ${fast.complete} of ${fast.images} pictures `
+              + `loaded`);
         check(fast.load < FAST_LIMIT,
               `${fastPath}: load event after ${fmt(fast.load)} s `
               + `(limit ${FAST_LIMIT} s)`);
+        summary.push(`${fastPath} in ${fmt(fast.load)} s`);
 
         console.log(`browser-check: ${failed ? 'FAIL' : 'PASS'}: `
-                    + `${pacedPath} loaded in ${fmt(slow.load)} s at `
-                    + `${rate} bit/s, ${fastPath} in ${fmt(fast.load)} s; `
+                    + `loaded ${summary.join(', ')}; `
                     + `${checks - failed} of ${checks} checks passed`);
     }
     catch (e) {

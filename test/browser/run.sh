@@ -19,9 +19,10 @@
 # The real-browser test of mod_dialup (`make browser-check`).  Serves the
 # demo site DEMODIR/htdocs (build/demo) with PREFIX/bin/httpd on
 # 127.0.0.1:PORT, from a config generated like build/demo.sh does from
-# DEMODIR/httpd.conf.in (/mysite/ at ModemStandard V.92, and the same
-# pages at full speed as /fast/), then loads both in headless chromium with
-# test/browser/load.js, and stops that httpd by its pid.
+# DEMODIR/httpd.conf.in (/mysite/ through one V.92 line, the same pages
+# through a Slow-4G link as /slow4g/ and at full speed as /fast/), then
+# loads the three in headless chromium with test/browser/load.js, and
+# stops that httpd by its pid.
 #
 # Needs, and installs when missing:
 #   - Debian's chromium (apt-get install -y chromium, as root), or the
@@ -39,7 +40,19 @@
 set -uo pipefail
 
 PLAYWRIGHT_VERSION=${PLAYWRIGHT_VERSION:-1.65.1}
-RATE=56000                      # ModemStandard V.92 in the demo config
+
+# The paced pages of the demo config: PATH LINK DOWN_BIT/S RTT_MS FACTOR,
+# the link as modules/dialup/PRESETS.md and the module's table give it
+# (V.92: 56000 down, 120 ms, WebPageTest's "Dial" RTT; Slow-4G: Chrome
+# DevTools' 1440 kbit/s, 150 ms).  FACTOR: the least share of the line's
+# time (bytes x 8 / rate) the page may take, besides two RTTs (load.js).
+# At V.92 the line's time dominates and 0.8 leaves room for the bursts of
+# an idle line; at Slow-4G the round trips do, and the page must take at
+# least all of its line's time.
+PACED="/mysite/  V.92    56000   120 0.8
+/slow4g/  Slow-4G 1440000 150 1.0"
+FAST=/fast/
+DYNAMIC=guestbook.cgi
 
 say() {
     echo "browser-check: $*"
@@ -125,10 +138,27 @@ sed -e "s|@PREFIX@|$prefix|g" \
     -e "s|@PORT@|$port|g" \
     -e "s|@DIALUP_LOADMODULE@|LoadModule dialup_module $dialup_so|g" \
     "$demodir/httpd.conf.in" >"$conf" || fail "cannot write $conf"
-grep -q '<Location /mysite/>' "$conf" && grep -q 'ModemStandard V.92' "$conf" ||
-    fail "$demodir/httpd.conf.in no longer puts /mysite/ at ModemStandard V.92"
-grep -q '^Alias /fast/ .*/mysite/"*$' "$conf" ||
-    fail "$demodir/httpd.conf.in no longer serves /mysite/ as /fast/"
+
+# location_link PATH: the argument of the DialupLink line in the config's
+# <Location PATH> block (empty if none).
+location_link() {
+    awk -v loc="$1" '
+        tolower($1) == "<location" { sub(/>$/, "", $2); inside = ($2 == loc) }
+        tolower($1) == "</location>" { inside = 0 }
+        inside && tolower($1) == "dialuplink" { print $2 }' "$conf"
+}
+cases=()
+while read -r path link rate rtt factor; do
+    [ "$(location_link "$path")" = "$link" ] ||
+        fail "$demodir/httpd.conf.in no longer has DialupLink $link in" \
+             "<Location $path>"
+    [ "$path" = /mysite/ ] ||
+        grep -q "^Alias $path .*/mysite/\"*\$" "$conf" ||
+        fail "$demodir/httpd.conf.in no longer serves /mysite/ as $path"
+    cases+=("$path,$rate,$rtt,$factor")
+done <<<"$PACED"
+grep -q "^Alias $FAST .*/mysite/\"*\$" "$conf" ||
+    fail "$demodir/httpd.conf.in no longer serves /mysite/ as $FAST"
 
 out=$("$httpd" -d "$prefix" -f "$conf" -t 2>&1) ||
     { echo "$out"; fail "$conf does not parse"; }
@@ -162,7 +192,8 @@ say "httpd pid $pid on $base/ (config $conf)"
 # --- the browser test --------------------------------------------------------
 
 NODE_PATH="$nodedir/node_modules" node "$(dirname "$0")/load.js" \
-    "$browser" "$base" /mysite/ /fast/ "$RATE" guestbook.cgi 2>&1 | tee "$rundir/browser.log"
+    "$browser" "$base" "$FAST" "$DYNAMIC" "${cases[@]}" 2>&1 |
+    tee "$rundir/browser.log"
 rc=${PIPESTATUS[0]}
 stop_httpd
 if [ "$rc" != 0 ]; then

@@ -126,6 +126,10 @@ DirectoryIndex index.html
 # "X-Stress-Pace: off" sets dialup-modem=off.
 SetEnvIf X-Stress-Pace "^off$" dialup-modem=off
 
+# Every client here is 127.0.0.1 and the cases measure each download's own
+# rate: one line per response, not per client.
+DialupLine per-request
+
 {aliases}
 
 # Access control (case "access"): pacing on, and the core's own refusals.

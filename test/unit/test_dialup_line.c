@@ -38,7 +38,7 @@
 
 static dialup_lines_t *table_of(apr_uint32_t n)
 {
-    return dialup_lines_init(malloc(dialup_lines_size(n)), n);
+    return dialup_lines_init(calloc(1, dialup_lines_size(n, 4)), n, 4);
 }
 
 static void test_join_claim_leave(void)
@@ -46,31 +46,31 @@ static void test_join_claim_leave(void)
     dialup_lines_t *t = table_of(8);
     int a, b;
 
-    CHECK(dialup_lines_join(t, "127.0.0.1") == -1);
-    a = dialup_lines_claim(t, "127.0.0.1", T0, SEC(10));
+    CHECK(dialup_lines_join(t, "127.0.0.1", 0) == -1);
+    a = dialup_lines_claim(t, "127.0.0.1", T0, SEC(10), 0);
     CHECK(a >= 0 && a < 8);
     CHECK(dialup_lines_active(t, a) == 1);
     /* a second download of the client: the same line */
-    CHECK(dialup_lines_join(t, "127.0.0.1") == a);
-    CHECK(dialup_lines_claim(t, "127.0.0.1", T0, SEC(10)) == a);
+    CHECK(dialup_lines_join(t, "127.0.0.1", 0) == a);
+    CHECK(dialup_lines_claim(t, "127.0.0.1", T0, SEC(10), 0) == a);
     CHECK(dialup_lines_active(t, a) == 3);
     /* another client: another line */
-    b = dialup_lines_claim(t, "127.0.0.2", T0, SEC(10));
+    b = dialup_lines_claim(t, "127.0.0.2", T0, SEC(10), 0);
     CHECK(b >= 0 && b != a);
     CHECK(dialup_lines_active(t, b) == 1);
-    dialup_lines_leave(t, a, T0 + SEC(1));
-    dialup_lines_leave(t, a, T0 + SEC(1));
+    dialup_lines_leave(t, a, T0 + SEC(1), 0);
+    dialup_lines_leave(t, a, T0 + SEC(1), 0);
     CHECK(dialup_lines_active(t, a) == 1);
-    dialup_lines_leave(t, a, T0 + SEC(2));
+    dialup_lines_leave(t, a, T0 + SEC(2), 0);
     CHECK(dialup_lines_active(t, a) == 0);
     /* leaving an idle line, or no line, changes nothing */
-    dialup_lines_leave(t, a, T0 + SEC(2));
-    dialup_lines_leave(t, -1, T0);
-    dialup_lines_leave(t, 8, T0);
+    dialup_lines_leave(t, a, T0 + SEC(2), 0);
+    dialup_lines_leave(t, -1, T0, 0);
+    dialup_lines_leave(t, 8, T0, 0);
     CHECK(dialup_lines_active(t, a) == 0);
     CHECK(dialup_lines_active(t, -1) == 0);
     /* the idle line keeps its key: the client's next download joins it */
-    CHECK(dialup_lines_join(t, "127.0.0.1") == a);
+    CHECK(dialup_lines_join(t, "127.0.0.1", 0) == a);
     CHECK(dialup_lines_active(t, a) == 1);
     free(t);
 }
@@ -83,22 +83,22 @@ static void test_full_and_reclaim(void)
 
     for (i = 0; i < 4; i++) {
         apr_snprintf(key, sizeof(key), "10.0.0.%d", i);
-        idx[i] = dialup_lines_claim(t, key, T0, SEC(10));
+        idx[i] = dialup_lines_claim(t, key, T0, SEC(10), 0);
         CHECK(idx[i] >= 0);
     }
     /* full: a fifth client gets no line */
-    CHECK(dialup_lines_claim(t, "10.0.0.9", T0, SEC(10)) == -1);
+    CHECK(dialup_lines_claim(t, "10.0.0.9", T0, SEC(10), 0) == -1);
     /* one idle, but not for 10 s yet: still full */
-    dialup_lines_leave(t, idx[2], T0 + SEC(1));
-    CHECK(dialup_lines_claim(t, "10.0.0.9", T0 + SEC(5), SEC(10)) == -1);
+    dialup_lines_leave(t, idx[2], T0 + SEC(1), 0);
+    CHECK(dialup_lines_claim(t, "10.0.0.9", T0 + SEC(5), SEC(10), 0) == -1);
     /* idle for 10 s: taken over; the old client's key is gone */
-    i = dialup_lines_claim(t, "10.0.0.9", T0 + SEC(11), SEC(10));
+    i = dialup_lines_claim(t, "10.0.0.9", T0 + SEC(11), SEC(10), 0);
     CHECK(i == idx[2]);
     CHECK(dialup_lines_active(t, i) == 1);
-    CHECK(dialup_lines_join(t, "10.0.0.2") == -1);
+    CHECK(dialup_lines_join(t, "10.0.0.2", 0) == -1);
     /* the others are where they were */
-    CHECK(dialup_lines_join(t, "10.0.0.0") == idx[0]);
-    CHECK(dialup_lines_join(t, "10.0.0.3") == idx[3]);
+    CHECK(dialup_lines_join(t, "10.0.0.0", 0) == idx[0]);
+    CHECK(dialup_lines_join(t, "10.0.0.3", 0) == idx[3]);
     free(t);
 }
 
@@ -114,12 +114,12 @@ static void test_long_keys(void)
     memcpy(b, a, 150);
     strcpy(a + 150, "-alice");
     strcpy(b + 150, "-bob");
-    ia = dialup_lines_claim(t, a, T0, SEC(10));
-    ib = dialup_lines_claim(t, b, T0, SEC(10));
+    ia = dialup_lines_claim(t, a, T0, SEC(10), 0);
+    ib = dialup_lines_claim(t, b, T0, SEC(10), 0);
     CHECK(ia >= 0 && ib >= 0 && ia != ib);
-    CHECK(dialup_lines_join(t, a) == ia);
-    CHECK(dialup_lines_join(t, b) == ib);
-    CHECK(dialup_lines_claim(t, "", T0, SEC(10)) >= 0);
+    CHECK(dialup_lines_join(t, a, 0) == ia);
+    CHECK(dialup_lines_join(t, b, 0) == ib);
+    CHECK(dialup_lines_claim(t, "", T0, SEC(10), 0) >= 0);
     free(t);
 }
 
@@ -128,8 +128,8 @@ static void test_bytes_and_reset(void)
     dialup_lines_t *t = table_of(8);
     int a, b;
 
-    a = dialup_lines_claim(t, "56000 10.0.0.1", T0, 0);
-    CHECK(dialup_lines_join(t, "56000 10.0.0.1") == a);
+    a = dialup_lines_claim(t, "56000 10.0.0.1", T0, 0, 0);
+    CHECK(dialup_lines_join(t, "56000 10.0.0.1", 0) == a);
     dialup_lines_sent(t, a, 1400);
     dialup_lines_sent(t, a, 1400);
     dialup_lines_sent(t, a, -5);
@@ -138,27 +138,69 @@ static void test_bytes_and_reset(void)
     /* Every count goes; the key stays and can be joined again. */
     dialup_lines_reset(t, T0 + SEC(1));
     CHECK(dialup_lines_active(t, a) == 0);
-    dialup_lines_leave(t, a, T0 + SEC(1));
+    dialup_lines_leave(t, a, T0 + SEC(1), 0);
     CHECK(dialup_lines_active(t, a) == 0);
-    CHECK(dialup_lines_join(t, "56000 10.0.0.1") == a);
+    CHECK(dialup_lines_join(t, "56000 10.0.0.1", 0) == a);
     CHECK(dialup_lines_active(t, a) == 1);
     /* With keep 0, an idle line is taken over at once (and its bytes
      * start again from 0). */
-    dialup_lines_leave(t, a, T0 + SEC(2));
+    dialup_lines_leave(t, a, T0 + SEC(2), 0);
     for (b = 0; b < 8; b++) {
         char key[32];
 
         sprintf(key, "56000 10.0.1.%d", b);
-        CHECK(dialup_lines_claim(t, key, T0 + SEC(2), 0) >= 0);
+        CHECK(dialup_lines_claim(t, key, T0 + SEC(2), 0, 0) >= 0);
     }
-    CHECK(dialup_lines_join(t, "56000 10.0.0.1") == -1);
+    CHECK(dialup_lines_join(t, "56000 10.0.0.1", 0) == -1);
     CHECK(t->slot[a].bytes == 0);
     free(t);
 }
 
+static void test_forget(void)
+{
+    dialup_lines_t *t = table_of(8);
+    int a, b;
+
+    /* Process 1 has two transfers on a, process 2 one on a and one on b;
+     * process 1 dies without leaving. */
+    a = dialup_lines_claim(t, "a", T0, 0, 1);
+    CHECK(dialup_lines_join(t, "a", 1) == a);
+    CHECK(dialup_lines_join(t, "a", 2) == a);
+    b = dialup_lines_claim(t, "b", T0, 0, 2);
+    CHECK(dialup_lines_active(t, a) == 3);
+    CHECK(dialup_lines_forget(t, 1, T0 + SEC(1)) == 2);
+    CHECK(dialup_lines_active(t, a) == 1);
+    CHECK(dialup_lines_active(t, b) == 1);
+    /* nothing more to forget; a late leave of process 1 changes nothing */
+    CHECK(dialup_lines_forget(t, 1, T0 + SEC(1)) == 0);
+    dialup_lines_leave(t, a, T0 + SEC(1), 1);
+    CHECK(dialup_lines_active(t, a) == 1);
+    /* process 2 leaves as usual; processes outside the table are not
+     * counted per process, and forgetting one does nothing */
+    dialup_lines_leave(t, a, T0 + SEC(2), 2);
+    CHECK(dialup_lines_active(t, a) == 0);
+    CHECK(dialup_lines_join(t, "b", 7) == b);
+    CHECK(dialup_lines_forget(t, 7, T0) == 0);
+    CHECK(dialup_lines_forget(t, -1, T0) == 0);
+    CHECK(dialup_lines_active(t, b) == 2);
+    dialup_lines_leave(t, b, T0, 7);
+    CHECK(dialup_lines_active(t, b) == 1);
+    /* after a reset, a leave by a process that counts nothing there
+     * changes nothing, and forgetting the one that joined takes the line
+     * back to 0 */
+    dialup_lines_reset(t, T0);
+    CHECK(dialup_lines_join(t, "b", 3) == b);
+    CHECK(dialup_lines_join(t, "b", 3) == b);
+    dialup_lines_leave(t, b, T0, 0);
+    CHECK(dialup_lines_active(t, b) == 2);
+    CHECK(dialup_lines_forget(t, 3, T0) == 2);
+    CHECK(dialup_lines_active(t, b) == 0);
+    free(t);
+}
+
 /* Threads joining and leaving a few lines at once, and claiming under a
- * mutex as the module does across children: no count is lost, no key
- * gets two lines. */
+ * mutex as the module does across children, each as its own process: no
+ * count is lost, no key gets two lines. */
 #define THREADS 4
 #define ROUNDS 300000
 
@@ -175,17 +217,17 @@ static void *APR_THREAD_FUNC churn(apr_thread_t *thd, void *data)
         int i;
 
         apr_snprintf(key, sizeof(key), "c%d", (r + me) % 6);
-        i = dialup_lines_join(shared, key);
+        i = dialup_lines_join(shared, key, me);
         if (i < 0) {
             apr_thread_mutex_lock(claim_mtx);
-            i = dialup_lines_claim(shared, key, T0 + r, 1);
+            i = dialup_lines_claim(shared, key, T0 + r, 1, me);
             apr_thread_mutex_unlock(claim_mtx);
         }
         if (i < 0 || dialup_lines_active(shared, i) == 0) {
             apr_atomic_inc32(&errors);
             continue;
         }
-        dialup_lines_leave(shared, i, T0 + r);
+        dialup_lines_leave(shared, i, T0 + r, me);
     }
     apr_thread_exit(thd, APR_SUCCESS);
     return NULL;
@@ -241,6 +283,8 @@ int main(void)
     unit_case_done("long keys");
     test_bytes_and_reset();
     unit_case_done("bytes counted, counts reset, keep 0");
+    test_forget();
+    unit_case_done("a process gone without leaving: its transfers taken off");
     test_threads(pool);
     unit_case_done("threads joining, leaving and claiming at once");
     apr_pool_destroy(pool);

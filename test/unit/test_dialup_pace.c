@@ -460,6 +460,34 @@ static void test_rebase(void)
     CHECK(p.start >= 0 && p.bits_per_sec == DIALUP_RATE_MIN);
 }
 
+static void test_parse_time(void)
+{
+    apr_interval_time_t t;
+
+    CHECK(dialup_parse_time("120", &t) == 0 && t == MS(120));
+    CHECK(dialup_parse_time("150ms", &t) == 0 && t == MS(150));
+    CHECK(dialup_parse_time("150MS", &t) == 0 && t == MS(150));
+    CHECK(dialup_parse_time("0.4s", &t) == 0 && t == MS(400));
+    CHECK(dialup_parse_time("2S", &t) == 0 && t == MS(2000));
+    CHECK(dialup_parse_time("2.5", &t) == 0 && t == 2500);
+    CHECK(dialup_parse_time("0.0005", &t) == 0 && t == 1);
+    CHECK(dialup_parse_time("0", &t) == 0 && t == 0);
+    CHECK(dialup_parse_time("10s", &t) == 0 && t == MS(10000));
+    CHECK(dialup_parse_time("10000", &t) == 0 && t == MS(10000));
+    CHECK(dialup_parse_time("0.12345678912345s", &t) == 0 && t == 123457);
+    CHECK(dialup_parse_time("10.001s", &t) == -1);
+    CHECK(dialup_parse_time("10001", &t) == -1);
+    CHECK(dialup_parse_time("99999999999999999999", &t) == -1);
+    CHECK(dialup_parse_time("", &t) == -1);
+    CHECK(dialup_parse_time(".5s", &t) == -1);
+    CHECK(dialup_parse_time("5.s", &t) == -1);
+    CHECK(dialup_parse_time("-5", &t) == -1);
+    CHECK(dialup_parse_time("5 ms", &t) == -1);
+    CHECK(dialup_parse_time("5m", &t) == -1);
+    CHECK(dialup_parse_time("5msx", &t) == -1);
+    CHECK(dialup_parse_time("1h", &t) == -1);
+}
+
 static void test_defer(void)
 {
     dialup_pace_t p = { 56000, MS(200), T0 };
@@ -538,6 +566,8 @@ static void test_line_share(void)
 
 typedef struct {
     apr_time_t join, leave;     /* ms from T0; leave 0: never */
+    apr_time_t stall, resume;   /* ms from T0 when it stalls and reads
+                                 * again; 0: never */
     dialup_pace_t p;
     apr_int64_t sent;
     apr_int64_t sent_at2;       /* what it had sent at 2 s */
@@ -565,29 +595,38 @@ static void sim_run(int n)
             }
             if (!x->active && x->next == 0 && ms == x->join) {
                 x->p.pulse = MS(200);
-                x->p.bits_per_sec = dialup_line_share(SIM_RATE, active + 1);
-                x->p.start = dialup_line_join(t, MS(200), active);
-                x->next = t + MS(200);
+                x->p.start = t;
                 x->active = 1;
                 active++;
+                dialup_line_enter(&x->p, SIM_RATE, active, 0, t);
+                x->next = t + MS(200);
             }
             if (x->active && x->leave && ms == x->leave) {
                 x->active = 0;
                 active--;
             }
+            /* A stalled transfer leaves the count, as mod_dialup's pulses
+             * do when the client is behind, and rejoins when it reads. */
+            if (x->active && x->stall && ms == x->stall) {
+                x->active = 0;
+                active--;
+            }
+            if (!x->active && x->stall && ms == x->resume) {
+                x->active = 1;
+                active++;
+                dialup_line_enter(&x->p, SIM_RATE, active, x->sent, t);
+                x->next = t;
+            }
         }
         for (i = 0; i < n; i++) {
             sim_xfer_t *x = &sim[i];
-            apr_int64_t share, step;
+            apr_int64_t step;
             apr_time_t wake;
 
             if (!x->active || t < x->next) {
                 continue;
             }
-            share = dialup_line_share(SIM_RATE, active);
-            if (share != x->p.bits_per_sec) {
-                dialup_pace_rebase(&x->p, share, t);
-            }
+            dialup_line_pulse(&x->p, SIM_RATE, active, t);
             step = dialup_pace_step(&x->p, APR_INT64_C(1) << 40, x->sent, t,
                                     &wake);
             x->sent += step;
@@ -669,6 +708,30 @@ static void test_line_fair(void)
     }
 }
 
+static void test_line_stall(void)
+{
+    apr_int64_t a;
+
+    /* Three transfers; the second stalls from 3 s to 6 s (its client
+     * reads nothing), then reads again. */
+    sim_setup(3);
+    sim[1].stall = 3000;
+    sim[1].resume = 6000;
+    sim_run(3);
+    /* never more than the line, including when it comes back with 3 s of
+     * schedule behind it */
+    CHECK(sim_window_max(0, 2000) <= LINE_2S);
+    /* while it stalls, the other two have the whole line */
+    a = sim_between(3400, 5400);
+    CHECK(a >= SIM_RATE / 8 * 2 * 97 / 100);
+    /* and after it is back, a third each again: it gets no burst for the
+     * time away */
+    CHECK(sim_between(6000, 8000) <= LINE_2S);
+    CHECK(sim_between(6400, 11400) >= SIM_RATE / 8 * 5 * 97 / 100);
+    CHECK(sim[1].sent < sim[0].sent && sim[1].sent < sim[2].sent);
+    CHECK(sim[1].sent >= SIM_RATE / 8 * 9 / 3 * 85 / 100);
+}
+
 static void test_line_join_leave(void)
 {
     apr_int64_t a, b;
@@ -718,12 +781,14 @@ static const struct {
     { "an idle line banks one pulse at most", test_idle },
     { "slow-link profiles", test_links },
     { "a schedule changes rate, keeping what was due", test_rebase },
+    { "time parsing", test_parse_time },
     { "a schedule held back (defer)", test_defer },
     { "first pulse after a latency, latency of a response",
       test_first_and_delay },
     { "line shares and joins", test_line_share },
     { "one line, 1, 2, 3 and 100 transfers: fair, full, no more", test_line_fair },
     { "one line, joins and leaves", test_line_join_leave },
+    { "one line, a stalled transfer leaves and comes back", test_line_stall },
 };
 
 int main(void)
