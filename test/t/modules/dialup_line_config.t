@@ -94,7 +94,7 @@ my @good = (
                                (map { uc } @links), qw(off OFF)),
     (map { ['DialupLink', 'Slow-4G', $_] } @all),
     (map { ['DialupLatency', $_, 'Directory'] }
-         qw(150ms 0.4s 150 0 off OFF 10s 10000 10000ms 1ms 0.05s)),
+         qw(150ms 0.4s 150 0 off OFF 10s 10000 10000ms 1ms 0.05s 2.5ms)),
     (map { ['DialupLatency', '150ms', $_] } @all),
     (map { ['DialupUplink', $_, 'Directory'] } qw(8 33600 48k 675k 2M off)),
     (map { ['DialupUplink', '48k', $_] } @all),
