@@ -13,6 +13,10 @@
 #   2.4 s).
 # - The access log: %{dialup}n names the link, %{dialup-latency}n says
 #   300 and 240 ms, %{dialup-line}n the address.
+# - A line is a client's at one rate: the same 400 KB from Slow-4G and,
+#   at once, 30 KB from dialup/line/shared/ (160k) are two lines, each at
+#   its own full rate (the 30 KB at most 1.3 x 1.5 s + 0.5 s; at half of
+#   160k it would take 3 s).
 
 use strict;
 use warnings FATAL => 'all';
@@ -26,7 +30,7 @@ use SuspendTest;
 use DialupTest;
 use Digest::MD5 qw(md5_hex);
 
-plan tests => 13, need need_module('dialup'), need_cgi();
+plan tests => 16, need need_module('dialup'), need_cgi();
 
 my $docroot = Apache::Test::vars('documentroot');
 my $tag = "link$$";
@@ -35,6 +39,8 @@ my $v92 = content(14_000);
 my $post = content(200_000);
 t_write_file("$docroot/dialup/line/slow4g/400k.txt", $big);
 t_write_file("$docroot/dialup/line/v92/14k.txt", $v92);
+my $small = content(30_000);
+t_write_file("$docroot/dialup/line/shared/30k.txt", $small);
 my $cgi = "$docroot/dialup/line/slow4g/cgi/count.cgi";
 t_write_file($cgi, <<"EOF");
 #!$^X
@@ -97,3 +103,18 @@ ok t_cmp($v->{link}, qr/^v\.92$/i, '%{dialup}n: V.92');
 latency_note_ok($log{v92}, 2, 120, 'V.92, new connection');
 ok t_cmp("$s->{line} $v->{line}", '127.0.0.1 127.0.0.1',
          '%{dialup-line}n: the address');
+
+# Two rates, two lines.
+my ($fast, $slow) = many_get(
+    [{ path => "/dialup/line/shared/30k.txt?$tag-two-160k", name => '160k' },
+     { path => "/dialup/line/slow4g/400k.txt?$tag-two-slow4g",
+       name => 'Slow-4G' }], timeout => 30);
+ok t_cmp($fast->{status} == 200 && body_matches($fast->{body}, $small, '160k')
+         && $slow->{status} == 200 && body_matches($slow->{body}, $big, 'S4G')
+         ? 1 : 0, 1, '160k and Slow-4G at once: 200, bodies exact');
+my $alone = wire($fast) * 8 / 160_000;
+within_ok($fast->{elapsed}, 0.8 * $alone, 1.3 * $alone + 0.5,
+          '160k beside Slow-4G: at its full rate, a line of its own');
+my $s4g = wire($slow) * 8 / 1_440_000;
+within_ok($slow->{elapsed}, 0.3 + 0.8 * $s4g, 0.3 + 1.5 * $s4g + 1,
+          'Slow-4G beside 160k: at its full rate');
