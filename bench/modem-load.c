@@ -28,16 +28,34 @@
  * record every read() (time and body bytes so far), so that the caller
  * can see how smooth the delivery was.
  *
+ * With -S ADDR/BITS, each connection comes from its own loopback source
+ * address (bind() before connect()): connection i (counted from -I) uses
+ * ADDR + i / K, K being -K (1 by default), so that K downloads share one
+ * address, as the K downloads of one client behind one modem do, and N
+ * connections are N / K clients for a server that keys its lines on the
+ * client address.  ADDR/BITS bounds the range (127.1.0.0/16: 65,536
+ * addresses); every 127.x.y.z is local on Linux's loopback, no setup
+ * needed.  Each client's figures (its bytes over the time from its first
+ * request to its last byte) then go into PREFIX.clients.
+ *
  * All times are CLOCK_MONOTONIC microseconds, comparable across the
  * client processes that bench/run starts side by side and with its
- * sampler.  Nothing here judges a figure: bench/report.py does.
+ * sampler.  Nothing here judges a figure: bench/report.py does (it reads
+ * the client column of PREFIX.conns, since one client's connections may
+ * be in two processes' files); the summary line only prints them.
  *
  * Output (-o PREFIX):
  *   PREFIX.conns   one line per connection:
  *                  id probe result errno t_start t_conn t_req t_first
- *                  t_done status body wire
+ *                  t_done status body wire client
  *                  (result: ok, short, http, connfail, reset, timeout,
- *                  sockfail; times -1 when the event did not happen)
+ *                  sockfail; times -1 when the event did not happen;
+ *                  client: the source address, "-" without -S)
+ *   PREFIX.clients with -S, one line per client (source address):
+ *                  client conns ok t_req_first t_done_last body wire
+ *                  wire_per_s
+ *                  (t_done_last and wire_per_s -1 unless all its
+ *                  connections ended "ok")
  *   PREFIX.probes  one line per read of a probe connection:
  *                  id t body_so_far
  *   PREFIX.rusage  the CPU seconds this process used: user system
@@ -98,7 +116,16 @@ typedef struct ml_conn_t {
     int head_done;
     ml_probe_t *probe;
     char *head;                 /* ML_HEAD_MAX bytes, until head_done */
+    int client;                 /* index into the clients, -1 without -S */
 } ml_conn_t;
+
+/* One client (source address) with -S: its connections' totals. */
+typedef struct ml_client_t {
+    unsigned long addr;         /* host byte order */
+    int conns, ok;
+    long long t_req_first, t_done_last;
+    long long body, wire;
+} ml_client_t;
 
 static const char *ml_prog = "modem-load";
 
@@ -129,6 +156,7 @@ static void ml_usage(void)
             "usage: %s -p PORT -n N [-u PATH] [-o PREFIX] [-b BATCH]\n"
             "          [-i INTERVAL_MS] [-P PROBES] [-t TIMEOUT_S]"
             " [-s START_US] [-I ID_BASE]\n"
+            "          [-S ADDR/BITS [-K K] [-R RATE]]\n"
             "  -p PORT      server port on 127.0.0.1\n"
             "  -n N         connections to open\n"
             "  -u PATH      request path (default /)\n"
@@ -138,8 +166,14 @@ static void ml_usage(void)
             "  -P PROBES    connections that record every read (default 0)\n"
             "  -t SECONDS   hard deadline after the start (default 180)\n"
             "  -s START_US  CLOCK_MONOTONIC microseconds to start at\n"
-            "  -I ID_BASE   number of the first connection (default 0)\n",
-            ml_prog);
+            "  -I ID_BASE   number of the first connection (default 0)\n"
+            "  -S ADDR/BITS source address of connection i: ADDR + i / K,"
+            " within\n"
+            "               ADDR/BITS (e.g. 127.1.0.0/16; i counts from"
+            " ID_BASE)\n"
+            "  -K K         connections per source address (default 1)\n"
+            "  -R RATE      line rate in bytes/s for the per-client summary"
+            "\n", ml_prog);
     exit(2);
 }
 
@@ -225,13 +259,197 @@ static void ml_record(ml_conn_t *c, long long now)
     }
 }
 
+/*
+ * Bind socket fd to source address addr (host byte order), port 0.
+ * Where the system has IP_BIND_ADDRESS_NO_PORT (Linux 4.2), the port is
+ * chosen at connect() from the whole 4-tuple rather than now for the
+ * address alone, which is cheaper with thousands of sockets.  Returns -1
+ * (errno set) on failure, else 0.
+ */
+static int ml_bind_source(int fd, unsigned long addr)
+{
+    struct sockaddr_in src;
+
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    {
+        int one = 1;
+
+        /* Only an optimisation: a kernel without it still binds. */
+        (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                         sizeof(one));
+    }
+#endif
+    memset(&src, 0, sizeof(src));
+    src.sin_family = AF_INET;
+    src.sin_port = 0;
+    src.sin_addr.s_addr = htonl((in_addr_t)addr);
+    return bind(fd, (struct sockaddr *)&src, sizeof(src));
+}
+
+/*
+ * Parse -S's ADDR/BITS (BITS 0..32, 32 when left out): the source
+ * addresses run from ADDR to the last one of the ADDR/BITS network.
+ * Sets *addr (host byte order) and *count.  Returns -1 on a bad value,
+ * else 0.
+ */
+static int ml_parse_range(const char *arg, unsigned long *addr,
+                          unsigned long *count)
+{
+    char a[INET_ADDRSTRLEN];
+    const char *slash = strchr(arg, '/');
+    size_t len = slash ? (size_t)(slash - arg) : strlen(arg);
+    struct in_addr in;
+    unsigned long mask, last;
+    char *end;
+    long bits = 32;
+
+    if (len == 0 || len >= sizeof(a)) {
+        return -1;
+    }
+    memcpy(a, arg, len);
+    a[len] = '\0';
+    if (inet_pton(AF_INET, a, &in) != 1) {
+        return -1;
+    }
+    if (slash) {
+        bits = strtol(slash + 1, &end, 10);
+        if (end == slash + 1 || *end || bits < 0 || bits > 32) {
+            return -1;
+        }
+    }
+    *addr = (unsigned long)ntohl(in.s_addr);
+    /* (A shift by 32 is undefined: /0 is the whole space.) */
+    mask = bits ? (0xffffffffUL << (32 - bits)) & 0xffffffffUL : 0;
+    last = (*addr & mask) | (~mask & 0xffffffffUL);
+    *count = last - *addr + 1;
+    return 0;
+}
+
+static int ml_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * With -S: add up each client's connections, write PREFIX.clients (when
+ * prefix is set) and print one summary line on stderr: the clients
+ * whose connections all ended "ok", and of those, wire bytes over the
+ * time from the client's first request to its last byte, the most,
+ * median and least, against rate (bytes/s) when it is > 0.
+ */
+static void ml_clients_report(const ml_conn_t *conns, int n,
+                              ml_client_t *cl, int ncl, long long rate,
+                              const char *prefix)
+{
+    double *per_s;
+    int i, complete = 0, worst = -1;
+    double worst_r = 0;
+    FILE *f = NULL;
+    char fn[4096];
+
+    for (i = 0; i < ncl; i++) {
+        cl[i].t_req_first = cl[i].t_done_last = -1;
+    }
+    for (i = 0; i < n; i++) {
+        const ml_conn_t *c = &conns[i];
+        ml_client_t *k;
+
+        if (c->client < 0) {
+            continue;
+        }
+        k = &cl[c->client];
+        k->conns++;
+        k->body += c->body;
+        k->wire += c->wire;
+        if (c->t_req >= 0
+            && (k->t_req_first < 0 || c->t_req < k->t_req_first)) {
+            k->t_req_first = c->t_req;
+        }
+        if (c->result && !strcmp(c->result, "ok")) {
+            k->ok++;
+            if (c->t_done > k->t_done_last) {
+                k->t_done_last = c->t_done;
+            }
+        }
+    }
+    per_s = malloc((size_t)(ncl > 0 ? ncl : 1) * sizeof(*per_s));
+    if (!per_s) {
+        ml_die("out of memory");
+    }
+    if (prefix) {
+        snprintf(fn, sizeof(fn), "%s.clients", prefix);
+        f = fopen(fn, "w");
+        if (!f) {
+            ml_die("%s: %s", fn, strerror(errno));
+        }
+        fprintf(f, "# client conns ok t_req_first t_done_last body wire "
+                "wire_per_s\n");
+    }
+    for (i = 0; i < ncl; i++) {
+        ml_client_t *k = &cl[i];
+        struct in_addr in;
+        char a[INET_ADDRSTRLEN];
+        double r = -1;
+
+        if (k->conns == 0) {
+            continue;
+        }
+        if (k->ok == k->conns && k->t_done_last > k->t_req_first) {
+            r = (double)k->wire * 1e6
+                / (double)(k->t_done_last - k->t_req_first);
+            if (worst < 0 || r > worst_r) {
+                worst = i;
+                worst_r = r;
+            }
+            per_s[complete++] = r;
+        }
+        if (f) {
+            in.s_addr = htonl((in_addr_t)k->addr);
+            inet_ntop(AF_INET, &in, a, sizeof(a));
+            fprintf(f, "%s %d %d %lld %lld %lld %lld %.1f\n", a, k->conns,
+                    k->ok, k->t_req_first,
+                    k->ok == k->conns ? k->t_done_last : -1LL, k->body,
+                    k->wire, r);
+        }
+    }
+    if (f && fclose(f) != 0) {
+        ml_die("%s: %s", fn, strerror(errno));
+    }
+    fprintf(stderr, "%s: %d clients, %d complete", ml_prog, ncl, complete);
+    if (complete > 0) {
+        struct in_addr in;
+        char a[INET_ADDRSTRLEN];
+
+        qsort(per_s, (size_t)complete, sizeof(*per_s), ml_cmp_double);
+        in.s_addr = htonl((in_addr_t)cl[worst].addr);
+        inet_ntop(AF_INET, &in, a, sizeof(a));
+        fprintf(stderr, "; bytes/s from the first request to the last "
+                "byte: most %.0f (%s), median %.0f, least %.0f",
+                per_s[complete - 1], a, per_s[(complete - 1) / 2],
+                per_s[0]);
+        if (rate > 0) {
+            fprintf(stderr, " (x%.4f / x%.4f / x%.4f of %lld)",
+                    per_s[complete - 1] / (double)rate,
+                    per_s[(complete - 1) / 2] / (double)rate,
+                    per_s[0] / (double)rate, rate);
+        }
+    }
+    fputc('\n', stderr);
+    free(per_s);
+}
+
 int main(int argc, char **argv)
 {
     const char *path = "/", *prefix = NULL;
     int port = 0, n = 0, batch = 100, interval_ms = 20, probes = 0;
     int timeout_s = 180, id_base = 0, opt, ep, i, opened = 0;
-    int finished = 0, nreq;
-    long long start = 0, deadline, next_tick, now;
+    int finished = 0, nreq, per_client = 1, nclients = 0;
+    long long start = 0, deadline, next_tick, now, rate = 0;
+    unsigned long src_addr = 0, src_count = 0, first_client = 0;
+    const char *src_range = NULL;
+    ml_client_t *clients = NULL;
     struct sockaddr_in sa;
     struct epoll_event evs[ML_EVENTS];
     struct rlimit rl;
@@ -243,7 +461,7 @@ int main(int argc, char **argv)
         NULL
     };
 
-    while ((opt = getopt(argc, argv, "p:n:u:o:b:i:P:t:s:I:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:n:u:o:b:i:P:t:s:I:S:K:R:h")) != -1) {
         switch (opt) {
         case 'p': port = atoi(optarg); break;
         case 'n': n = atoi(optarg); break;
@@ -255,12 +473,41 @@ int main(int argc, char **argv)
         case 't': timeout_s = atoi(optarg); break;
         case 's': start = atoll(optarg); break;
         case 'I': id_base = atoi(optarg); break;
+        case 'S': src_range = optarg; break;
+        case 'K': per_client = atoi(optarg); break;
+        case 'R': rate = atoll(optarg); break;
         default: ml_usage();
         }
     }
     if (port <= 0 || port > 65535 || n <= 0 || batch <= 0
-        || interval_ms < 0 || probes < 0 || timeout_s <= 0) {
+        || interval_ms < 0 || probes < 0 || timeout_s <= 0 || id_base < 0
+        || per_client <= 0 || rate < 0) {
         ml_usage();
+    }
+    if (src_range) {
+        unsigned long last_client;
+
+        if (ml_parse_range(src_range, &src_addr, &src_count) < 0) {
+            ml_die("-S %s: not an IPv4 ADDR/BITS (e.g. 127.1.0.0/16)",
+                   src_range);
+        }
+        /* The clients of connections id_base .. id_base + n - 1. */
+        first_client = (unsigned long)id_base / (unsigned long)per_client;
+        last_client = ((unsigned long)id_base + (unsigned long)n - 1)
+                      / (unsigned long)per_client;
+        if (last_client >= src_count) {
+            ml_die("-S %s holds %lu addresses; connections %d to %d at %d "
+                   "per address need %lu", src_range, src_count, id_base,
+                   id_base + n - 1, per_client, last_client + 1);
+        }
+        nclients = (int)(last_client - first_client + 1);
+        clients = calloc((size_t)nclients, sizeof(*clients));
+        if (!clients) {
+            ml_die("out of memory");
+        }
+        for (i = 0; i < nclients; i++) {
+            clients[i].addr = src_addr + first_client + (unsigned long)i;
+        }
     }
     if (probes > n) {
         probes = n;
@@ -287,6 +534,10 @@ int main(int argc, char **argv)
         c->fd = -1;
         c->t_start = c->t_conn = c->t_req = c->t_first = c->t_done = -1;
         c->content_length = -1;
+        c->client = clients ? (int)(((unsigned long)id_base
+                                     + (unsigned long)i)
+                                    / (unsigned long)per_client
+                                    - first_client) : -1;
     }
     /* Probes spread evenly over the ramp: the first, the last and those
      * between. */
@@ -365,6 +616,12 @@ int main(int argc, char **argv)
                 c->head = malloc(ML_HEAD_MAX);
                 if (!c->head) {
                     ml_die("out of memory");
+                }
+                if (c->client >= 0 && ml_bind_source(fd, clients[c->client]
+                                                         .addr) < 0) {
+                    ml_finish(ep, c, "sockfail", errno, c->t_start);
+                    finished++;
+                    continue;
                 }
                 rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
                 if (rc < 0 && errno != EINPROGRESS) {
@@ -512,14 +769,21 @@ int main(int argc, char **argv)
             ml_die("%s: %s", fn, strerror(errno));
         }
         fprintf(f, "# id probe result errno t_start t_conn t_req t_first "
-                "t_done status body wire\n");
+                "t_done status body wire client\n");
         for (i = 0; i < n; i++) {
             ml_conn_t *c = &conns[i];
+            char a[INET_ADDRSTRLEN] = "-";
 
-            fprintf(f, "%d %d %s %d %lld %lld %lld %lld %lld %d %lld %lld\n",
-                    id_base + i, c->probe != NULL, c->result, c->err,
-                    c->t_start, c->t_conn, c->t_req, c->t_first, c->t_done,
-                    c->status, c->body, c->wire);
+            if (c->client >= 0) {
+                struct in_addr in;
+
+                in.s_addr = htonl((in_addr_t)clients[c->client].addr);
+                inet_ntop(AF_INET, &in, a, sizeof(a));
+            }
+            fprintf(f, "%d %d %s %d %lld %lld %lld %lld %lld %d %lld %lld "
+                    "%s\n", id_base + i, c->probe != NULL, c->result,
+                    c->err, c->t_start, c->t_conn, c->t_req, c->t_first,
+                    c->t_done, c->status, c->body, c->wire, a);
         }
         if (fclose(f) != 0) {
             ml_die("%s: %s", fn, strerror(errno));
@@ -569,5 +833,8 @@ int main(int argc, char **argv)
         }
     }
     fprintf(stderr, " (%.1f s)\n", (double)(now - start) / 1e6);
+    if (clients) {
+        ml_clients_report(conns, n, clients, nclients, rate, prefix);
+    }
     return 0;
 }

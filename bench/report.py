@@ -25,6 +25,11 @@ backend_error_log (the backend's lines written during that run) and
 sample.peer (its connections, sample.py --peer-port).  Writes RESULTS_DIR/results.md, RESULTS_DIR/*.png (gnuplot)
 and the data behind the plots in RESULTS_DIR/plot/.  Standard library
 only; prints the table on stdout too.
+
+A folder of bench/run --lines (mode=lines in meta.env) has its runs in
+runs/SERVER-CLIENTSxK/, with the source address of each connection in
+client*.conns; for it, report.py writes RESULTS_DIR/lines.md instead:
+each client's bytes over its time against the line, and the resources.
 """
 
 import glob
@@ -104,6 +109,8 @@ def load_run(d, rate, size):
                     "t_first": int(p[7]), "t_done": int(p[8]),
                     "status": int(p[9]), "body": int(p[10]),
                     "wire": int(p[11]),
+                    # -S (bench/run --lines): the source address.
+                    "client": p[12] if len(p) > 12 else "-",
                 })
     probes = {}
     for fn in sorted(glob.glob(os.path.join(d, "client*.probes"))):
@@ -720,6 +727,297 @@ def h2_table(w, runs, h2keys, rate, size):
       % (size, ideal, ideal * 1.05, ideal * 0.95))
 
 
+# --lines (bench/run --lines): the runs are KIND-CLIENTSxK.
+LINES_ORDER = ["dialup-req", "dialup-client", "nginx", "apache", "apache400"]
+LINES_SHORT = {
+    "dialup-req": "mod_dialup per-request",
+    "dialup-client": "mod_dialup per-client",
+    "nginx": "nginx limit_rate",
+    "apache": "apache2 ratelimit",
+    "apache400": "apache2 ratelimit 400 thr",
+}
+# A client is within the target when its rate is at most this many times
+# the line's.
+LINES_MAX = 1.02
+# Per-client mode may cost at most this many times per-request's CPU/MB.
+LINES_CPU_MAX = 1.10
+
+
+def client_figures(r, rate, size):
+    """Adds to r, and returns it, the figures per client (source address)
+    of a --lines run: a client's rate is the wire bytes of all its
+    downloads over the time from its first request to its last byte,
+    "complete" when all its downloads ended ok with every byte."""
+    by = {}
+    for c in r.get("conns", []):
+        by.setdefault(c["client"], []).append(c)
+    by.pop("-", None)
+    ratios, complete = [], 0
+    worst = None
+    for addr, cs in by.items():
+        if not all(c["result"] == "ok" and c["body"] == size for c in cs):
+            continue
+        first = min(c["t_req"] for c in cs)
+        last = max(c["t_done"] for c in cs)
+        if last <= first:
+            continue
+        complete += 1
+        x = sum(c["wire"] for c in cs) / ((last - first) / 1e6) / rate
+        ratios.append(x)
+        if worst is None or x > worst[0]:
+            worst = (x, addr)
+    ratios.sort()
+    r["cl_n"] = len(by)
+    r["cl_complete"] = complete
+    if ratios:
+        r["cl_max"], r["cl_min"] = ratios[-1], ratios[0]
+        r["cl_p50"] = pct(ratios, 50)
+        r["cl_p99"], r["cl_p1"] = pct(ratios, 99), pct(ratios, 1)
+        r["cl_worst_addr"] = worst[1]
+        r["cl_over"] = sum(1 for x in ratios if x > LINES_MAX)
+    # The server's CPU per second of paced download: what one transfer
+    # costs while it is paced, however many share its line.
+    busy = sum(c["t_done"] - c["t_start"] for c in r.get("conns", [])
+               if c["result"] == "ok" and c["t_done"] > c["t_start"]) / 1e6
+    if busy > 0 and r.get("cpu_s") is not None:
+        r["cpu_us_dl_s"] = r["cpu_s"] * 1e6 / busy
+    return r
+
+
+def lines_main(res, meta):
+    """bench/run --lines: writes RESULTS_DIR/lines.md (and prints it)."""
+    rate = int(meta.get("rate", 7000))
+    size = int(meta.get("file_size", 70000))
+    runs = {}
+    for d in glob.glob(os.path.join(res, "runs", "*-*x*")):
+        server, spec = os.path.basename(d).rsplit("-", 1)
+        ncl, k = (int(x) for x in spec.split("x"))
+        r = load_run(d, rate, size)
+        if not r.get("failed_to_start"):
+            client_figures(r, rate, size)
+        runs[(server, ncl, k)] = r
+    keys = sorted(runs, key=lambda k: (
+        LINES_ORDER.index(k[0]) if k[0] in LINES_ORDER else 9, -k[1], k[2]))
+
+    def name(k):
+        return LINES_SHORT.get(k[0], k[0])
+
+    def who(k):
+        return "%d x %d" % (k[1], k[2])
+
+    out = []
+    w = out.append
+    w("# Benchmark results, per-client lines, %s\n" % meta.get("date", "?"))
+    ls, le = meta.get("load_start", "?"), meta.get("load_end", "?")
+    try:
+        shared = max(float(ls.split()[0]), float(le.split()[0])) >= 0.5
+    except (ValueError, IndexError):
+        shared = True
+    w("%sClients at V.92 (7000 bytes/s, 56 kbit/s), each downloading K "
+      "copies of one %d-byte file at once: C clients x K downloads, "
+      "every client from a loopback address of its own (`modem-load -S "
+      "%s -K K`: the K downloads of a client from the same address, "
+      "opened in the same 20 ms tick), to 127.0.0.1, %s cores, kernel "
+      "%s, `ulimit -n` %s, somaxconn %s.  One server at a time, each "
+      "started by `bench/run --lines` with a generated configuration.  "
+      "%s (load average %s at the start of the bench, %s at its end; "
+      "see *others* in *Resources*).\n"
+      % ("Quick run: " if meta.get("quick") == "1" else "", size,
+         meta.get("src_range", "?"), meta.get("host_cores"),
+         meta.get("kernel"), meta.get("ulimit_n"), meta.get("somaxconn"),
+         "Other jobs shared the machine" if shared else
+         "The machine was otherwise idle", ls, le))
+    w("- **httpd+mod_dialup**: %s with this project's series, event MPM, "
+      "4 children x 25 threads, `ModemStandard V.92`, `ListenBacklog "
+      "4096`; *per-request*: `DialupLine per-request` (a line per "
+      "response, as before issue 12); *per-client*: `DialupLine "
+      "per-client`, `DialupLines %s` (a line per client address, shared "
+      "by all its paced responses in every child)."
+      % (meta.get("httpd", "?"), meta.get("lines_table", "?")))
+    if any(k[0] == "nginx" for k in keys):
+        w("- **nginx**: %s, `worker_processes auto`, `limit_rate %d` (per "
+          "connection), `sendfile on`, `backlog=4096`."
+          % (meta.get("nginx", "?"), rate))
+    if any(k[0].startswith("apache") for k in keys):
+        w("- **apache2**: %s, event MPM, `SetOutputFilter RATE_LIMIT`, "
+          "`rate-limit 7` (per request; whole KiB/s: 7,168 B/s, x1.024 of "
+          "the line below), a thread per download (500-thread children)."
+          % meta.get("apache2", "?"))
+    nice = meta.get("client_nice")
+    w("- All: `EnableSendfile On` and `AllowOverride None` (apache), no "
+      "access log, `ExtendedStatus Off`; clients send "
+      "`Connection: close`%s.\n"
+      % ("" if nice is None else
+         ", and run at niceness %s (the servers at 0)" % nice))
+
+    w("**Per client**\n")
+    w("| server | clients x K | done | failed | clients complete "
+      "| client rate / line: max / p99 / p50 / p1 / min | clients above "
+      "x%.2f | worst client | download time min / mean / max (s) |"
+      % LINES_MAX)
+    w("|---|---|---:|---|---:|---|---:|---|---|")
+    for k in keys:
+        r = runs[k]
+        if r.get("failed_to_start"):
+            w("| %s | %s | | did not start | | | | | |" % (name(k), who(k)))
+            continue
+        w("| %s | %s | %d | %s | %d of %d | %s | %s | %s | %s |" % (
+            name(k), who(k), r["ok"], fails_text(r), r["cl_complete"],
+            k[1],
+            " / ".join(fmt(r.get(x), "%.4f") for x in (
+                "cl_max", "cl_p99", "cl_p50", "cl_p1", "cl_min")),
+            fmt(r.get("cl_over"), "%d"),
+            r.get("cl_worst_addr", "-"),
+            "%s / %s / %s" % (fmt(r.get("tmin"), "%.2f"),
+                              fmt(r.get("tmean"), "%.2f"),
+                              fmt(r.get("tmax"), "%.2f"))))
+    w("")
+    w("*client rate / line* = the wire bytes (headers included) of all the "
+      "client's downloads over the time from its first request to its "
+      "last byte, divided by %d bytes/s; only clients all of whose "
+      "downloads came complete (*clients complete*); *max* is the worst "
+      "client, the one named in *worst client*; a per-connection limit "
+      "gives a client of K downloads about K times the line.  *download "
+      "time* = one download, from `connect()` to its last byte (ideal: "
+      "K x %.1f s on a shared line, %.1f s on a line of its own).\n"
+      % (rate, size / rate, size / rate))
+
+    w("**Resources**\n")
+    w("| server | clients x K | connections | CPU (s) | CPU ms/MB "
+      "| CPU us per download-s | RSS peak (MB) | RSS/conn (KB) "
+      "| threads peak | client CPU (s) | machine busy / others (cores) "
+      "| load 1 min before / after |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for k in keys:
+        r = runs[k]
+        if r.get("failed_to_start"):
+            continue
+        env = r["env"]
+        w("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s "
+          "| %s / %s |" % (
+            name(k), who(k), r["n"], fmt(r.get("cpu_s"), "%.1f"),
+            fmt(r.get("cpu_ms_mb"), "%.1f"),
+            fmt(r.get("cpu_us_dl_s"), "%.0f"),
+            fmt(r.get("rss_peak_mb"), "%.0f"),
+            fmt(r.get("rss_per_conn_kb"), "%.1f"),
+            fmt(r.get("threads_peak"), "%d"),
+            fmt(r.get("client_cpu"), "%.1f"),
+            "%s / %s" % (fmt(r.get("busy_cores"), "%.2f"),
+                         fmt(r.get("others_cores"), "%.2f")),
+            env.get("load_before", "").split(" ")[0] or "-",
+            env.get("load_after", "").split(" ")[0] or "-"))
+    w("")
+    w("*CPU* = utime+stime of all server processes (children included) "
+      "from just before the first `connect()` to the end of the run; "
+      "*CPU ms/MB* per 10^6 bytes the clients received (headers "
+      "included); *CPU us per download-s* = CPU over the sum of the "
+      "downloads' times (`connect()` to last byte): what a download costs "
+      "per second that it is paced; "
+      "*RSS* summed over the server processes, sampled every "
+      "200 ms, *RSS/conn* = (peak - idle) / connections; *threads* = sum "
+      "of `Threads` over the server processes; *client CPU* = the load "
+      "clients' own; *machine busy* = all CPUs over the same window "
+      "(/proc/stat), *others* = busy minus server and clients: other "
+      "jobs on the shared machine; *load* = 1-minute load average before "
+      "and after the run (it lags).\n")
+
+    dial = [k for k in keys if k[0].startswith("dialup")
+            and not runs[k].get("failed_to_start")]
+    if dial:
+        w("**httpd+mod_dialup, from server-status and timed callbacks**\n")
+        w("| server | clients x K | busy workers peak | suspended peak "
+          "| lines used peak (of total) | timer lateness p50 / p99 / max "
+          "(ms) | timer samples (procs) | early |")
+        w("|---|---|---:|---:|---|---|---|---:|")
+        for k in dial:
+            r = runs[k]
+            lat = r.get("lat")
+            used = [float(kv["DialupLinesUsed"]) for _, kv in r["status"]
+                    if "DialupLinesUsed" in kv and "error" not in kv]
+            total = [kv["DialupLinesTotal"] for _, kv in r["status"]
+                     if "DialupLinesTotal" in kv]
+            w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                name(k), who(k), fmt(r.get("busy_peak"), "%d"),
+                fmt(r.get("susp_peak"), "%d"),
+                "%d (%s)" % (max(used), total[-1]) if used else "-",
+                "%.2f / %.2f / %.2f" % lat[:3] if lat else "-",
+                "%d (%d)" % (lat[3], lat[5]) if lat else "-",
+                lat[4] if lat else "-"))
+        w("")
+        w("*busy workers*, *suspended* and *lines used* are the peaks of "
+          "`BusyWorkers`, `ConnsAsyncSuspended` and `DialupLinesUsed` "
+          "(with `DialupLinesTotal`) in `server-status?auto` of the child "
+          "that answered, sampled every 250 ms; timer lateness as in "
+          "results.md: 4 requests of 25 timers each, every 200 ms for 5 s "
+          "after the ramp.\n")
+
+    rows = []
+
+    def row(what, ok, got):
+        rows.append("| %s | %s | %s |"
+                    % (what, "met" if ok else "**missed**", got))
+    for k in keys:
+        r = runs[k]
+        if k[0] != "dialup-client" or r.get("failed_to_start"):
+            continue
+        row("%s: every client complete" % who(k),
+            r["cl_complete"] == k[1],
+            "%d of %d" % (r["cl_complete"], k[1]))
+        if "cl_max" in r:
+            row("%s: no client above x%.2f of the line" % (who(k), LINES_MAX),
+                r["cl_max"] <= LINES_MAX,
+                "worst x%.4f (%s), %d above; median x%.4f, least x%.4f"
+                % (r["cl_max"], r["cl_worst_addr"], r["cl_over"],
+                   r["cl_p50"], r["cl_min"]))
+        refs = [("dialup-req", k[1], k[2])]
+        if k[2] > 1:
+            # The same bytes as one download each from as many clients.
+            refs.append(("dialup-req", k[1] * k[2], 1))
+        for ref in refs:
+            q = runs.get(ref)
+            if (not q or q.get("failed_to_start") or not q.get("cpu_ms_mb")
+                    or r.get("cpu_ms_mb") is None):
+                continue
+            x = r["cpu_ms_mb"] / q["cpu_ms_mb"]
+            row("%s: CPU ms/MB <= x%.2f of per-request %s"
+                % (who(k), LINES_CPU_MAX, who(ref)), x <= LINES_CPU_MAX,
+                "%.1f against %.1f (x%.2f)"
+                % (r["cpu_ms_mb"], q["cpu_ms_mb"], x))
+    if rows:
+        w("**Targets for per-client lines**\n")
+        w("| target | | measured |")
+        w("|---|---|---|")
+        out.extend(rows)
+        w("")
+        w("CPU ms/MB of a line shared by K downloads against K lines of one "
+          "download each: the same bytes, K times as long, and every "
+          "download paced all that time, so a per-pulse cost per download "
+          "shows K times per MB; *CPU us per download-s* in *Resources* "
+          "compares the cost per download and second.\n")
+
+    notes = []
+    for k in keys:
+        r = runs[k]
+        if r.get("log_errors"):
+            notes.append("- %s %s: %d error-level lines in its error log, "
+                         "first: `%s`" % (name(k), who(k),
+                                          len(r["log_errors"]),
+                                          r["log_errors"][0][:200]))
+        if r.get("status_errors"):
+            notes.append("- %s %s: %d server-status samples did not answer "
+                         "within 1 s" % (name(k), who(k),
+                                         r["status_errors"]))
+    if notes:
+        w("**Notes from the logs**\n")
+        out.extend(notes)
+        w("")
+
+    text = "\n".join(out) + "\n"
+    with open(os.path.join(res, "lines.md"), "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
 def main():
     if len(sys.argv) != 2 or not os.path.isfile(
             os.path.join(sys.argv[1], "meta.env")):
@@ -727,6 +1025,9 @@ def main():
         sys.exit(2)
     res = sys.argv[1]
     meta = read_env(os.path.join(res, "meta.env"))
+    if meta.get("mode") == "lines":
+        lines_main(res, meta)
+        return
     rate = int(meta.get("rate", 7000))
     size = int(meta.get("file_size", 70000))
     runs = {}
@@ -754,8 +1055,9 @@ def main():
          "*Resources*." if keys else
          "  Other jobs shared the machine: see the load averages."))
     w("- **httpd+mod_dialup**: %s with this project's series, event MPM, "
-      "4 children x 25 threads, `ModemStandard V.92`, `ListenBacklog 4096`."
-      % meta.get("httpd", "?"))
+      "4 children x 25 threads, `ModemStandard V.92`, `DialupLine "
+      "per-request` (a line per download: they all come from 127.0.0.1), "
+      "`ListenBacklog 4096`." % meta.get("httpd", "?"))
     # With dialup-h2 alone (mark/del below), only the httpd it extends.
     mark = len(out)
     w("- **nginx**: %s, `worker_processes auto`, `limit_rate %d`, "

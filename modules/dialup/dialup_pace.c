@@ -431,26 +431,58 @@ apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
     return now + pulse;
 }
 
-void dialup_line_enter(dialup_pace_t *p, apr_int64_t line_bits,
-                       apr_uint32_t n, apr_int64_t sent, apr_time_t now)
+apr_interval_time_t dialup_line_interval(apr_interval_time_t base,
+                                         apr_uint32_t n)
 {
+    apr_interval_time_t want, t;
+
+    if (n <= 1 || base <= 0 || base >= DIALUP_LINE_PULSE_MAX) {
+        return base;
+    }
+    want = ((apr_int64_t)n >= DIALUP_LINE_PULSE_MAX / base)
+           ? DIALUP_LINE_PULSE_MAX : base * (apr_int64_t)n;
+    /* The longest that divides a second (and so any window of whole
+     * seconds) into whole intervals: a transfer then sends no more than
+     * its share in any such window, however its pulses fall (600 ms
+     * pulses would fit 4 into 2 s, 2.4 s of share).  base itself, if
+     * nothing longer does. */
+    for (t = want; t > base; t--) {
+        if (DIALUP_LINE_PULSE_MAX % t == 0) {
+            return t;
+        }
+    }
+    return base;
+}
+
+apr_time_t dialup_line_enter(dialup_pace_t *p, apr_interval_time_t base,
+                             apr_int64_t line_bits, apr_uint32_t n,
+                             apr_int64_t sent, apr_time_t now)
+{
+    apr_time_t at;
+
+    p->pulse = base;
     if (sent > 0) {
         dialup_pace_idle(p, sent, now);
     }
     dialup_pace_rebase(p, dialup_line_share(line_bits, n), now);
-    if (n > 1) {
-        dialup_pace_defer(p, sent, dialup_line_join(now, p->pulse, n - 1));
+    if (n <= 1) {
+        return now;
     }
+    at = dialup_line_join(now, dialup_line_interval(base, n), n - 1);
+    dialup_pace_defer(p, sent, at);
+    return (at > APR_INT64_MAX - base) ? at : at + base;
 }
 
-void dialup_line_pulse(dialup_pace_t *p, apr_int64_t line_bits,
-                       apr_uint32_t n, apr_time_t now)
+void dialup_line_pulse(dialup_pace_t *p, apr_interval_time_t base,
+                       apr_int64_t line_bits, apr_uint32_t n,
+                       apr_time_t now)
 {
     apr_int64_t share = dialup_line_share(line_bits, n);
 
     if (share != p->bits_per_sec) {
         dialup_pace_rebase(p, share, now);
     }
+    p->pulse = dialup_line_interval(base, n);
 }
 
 apr_time_t dialup_pace_align(apr_time_t t, apr_interval_time_t grid)

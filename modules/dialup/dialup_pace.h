@@ -211,23 +211,44 @@ apr_int64_t dialup_line_share(apr_int64_t line_bits, apr_uint32_t n);
 apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
                             apr_uint32_t others);
 
+/** The longest time between two pulses of a transfer on a shared line */
+#define DIALUP_LINE_PULSE_MAX APR_INT64_C(1000000)
+
+/**
+ * The time between two pulses of one of n transfers on a line, for pulses
+ * every base when alone: about n times as long, so that a pulse carries
+ * about what it would alone and the line costs about as many pulses as
+ * one transfer, however many share it; at most DIALUP_LINE_PULSE_MAX, and
+ * a divisor of it (200, 250, 400, 500 ms, 1 s for a base of 200 ms), so
+ * that no window of whole seconds holds more than the share of it.
+ */
+apr_interval_time_t dialup_line_interval(apr_interval_time_t base,
+                                         apr_uint32_t n);
+
 /**
  * A transfer (re)joins its line at now, where n transfers are active
  * counting itself: it takes its share (dialup_line_share()); one that
  * sent before (it comes back after a stall, or after it had sent all its
  * handler had written) gets no credit for the time away beyond a pulse
- * (dialup_pace_idle()); and where others are active it waits a pulse
- * (dialup_line_join()), until they have slowed down for it.
+ * (dialup_pace_idle()); and where others are active it waits one of
+ * their pulses (dialup_line_interval() of n, dialup_line_join()), until
+ * they have all slowed down for it.
+ * @return When its first pulse on the line is due: now when it is alone,
+ * else a pulse of base after the end of that wait, with a pulse's worth
+ * of its share due
  */
-void dialup_line_enter(dialup_pace_t *p, apr_int64_t line_bits,
-                       apr_uint32_t n, apr_int64_t sent, apr_time_t now);
+apr_time_t dialup_line_enter(dialup_pace_t *p, apr_interval_time_t base,
+                             apr_int64_t line_bits, apr_uint32_t n,
+                             apr_int64_t sent, apr_time_t now);
 
 /**
  * A pulse of a transfer on a line where n transfers are active now: the
- * schedule takes the share of n from now on (dialup_pace_rebase()).
+ * schedule takes the share of n from now on (dialup_pace_rebase()), and
+ * the interval of its pulses.
  */
-void dialup_line_pulse(dialup_pace_t *p, apr_int64_t line_bits,
-                       apr_uint32_t n, apr_time_t now);
+void dialup_line_pulse(dialup_pace_t *p, apr_interval_time_t base,
+                       apr_int64_t line_bits, apr_uint32_t n,
+                       apr_time_t now);
 
 /**
  * Round a wake-up time up to the next multiple of grid, so that the pulses

@@ -751,34 +751,39 @@ static void dialup_line_leave(dialup_req_t *ctx, apr_time_t now)
 /*
  * At a pulse: join the line if the transfer is not counted on it (once
  * its latency is over), and take its share of the line now: line / n for
- * n transfers on it.  A transfer that joins a line that others use starts
- * a pulse later, when they have all slowed down for it; one that comes
- * back after a pause gets no credit for the time away beyond a pulse
- * (dialup_pace_idle()).  Where the store is full, the transfer is paced on
- * its own, at the line's rate.
+ * n transfers on it, with pulses about n times as far apart
+ * (dialup_line_pulse()).  A transfer that joins a line that others use
+ * waits for one of their pulses, until they have all slowed down for it;
+ * one that comes back after a pause gets no credit for the time away
+ * beyond a pulse (dialup_line_enter()).  Where the store is full, the
+ * transfer is paced on its own, at the line's rate.
+ * Returns when the first pulse of a transfer that just joined a busy line
+ * is due (later than now), else 0.
  */
-static void dialup_line_update(dialup_req_t *ctx, apr_time_t now)
+static apr_time_t dialup_line_update(dialup_req_t *ctx, apr_time_t now)
 {
     if (!ctx->joined) {
         if (now < ctx->pace.start) {
-            return;             /* (still in its latency) */
+            return 0;           /* (still in its latency) */
         }
         ctx->line = dialup_store->join(dialup_store, ctx->line_key,
                                        ctx->line_bits, ctx->proc, now);
         if (ctx->line < 0) {
             ctx->line_want = 0;
             dialup_pace_rebase(&ctx->pace, ctx->line_bits, now);
-            return;
+            return 0;
         }
         ctx->joined = 1;
         ctx->shared = 1;
-        dialup_line_enter(&ctx->pace, ctx->line_bits,
-                          dialup_store->active(dialup_store, ctx->line),
-                          ctx->sent, now);
-        return;
+        return dialup_line_enter(&ctx->pace, DIALUP_PULSE_INTERVAL,
+                                 ctx->line_bits,
+                                 dialup_store->active(dialup_store,
+                                                      ctx->line),
+                                 ctx->sent, now);
     }
-    dialup_line_pulse(&ctx->pace, ctx->line_bits,
+    dialup_line_pulse(&ctx->pace, DIALUP_PULSE_INTERVAL, ctx->line_bits,
                       dialup_store->active(dialup_store, ctx->line), now);
+    return 0;
 }
 
 /* r->pool cleanup: a request destroyed while paced (the child exits) must
@@ -1668,7 +1673,12 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
     ctx->stall_wait = 0;
 
     if (ctx->line_want) {
-        dialup_line_update(ctx, now);
+        apr_time_t first = dialup_line_update(ctx, now);
+
+        if (first > now) {
+            *wake = first;
+            return DIALUP_MORE;
+        }
     }
     n = dialup_pace_step(&ctx->pace, ctx->total, ctx->sent, now, wake);
     /* everything held is due; and the end of the response is there */

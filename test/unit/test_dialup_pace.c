@@ -554,8 +554,8 @@ static void test_line_share(void)
 }
 
 /*
- * A simulated line: transfers that pulse every 200 ms, each at a phase of
- * its own, join and leave at given times, and take at each pulse what
+ * A simulated line: transfers that pulse every 200 ms alone (n times as
+ * long when n share the line, up to a second), each at a phase of its own, join and leave at given times, and take at each pulse what
  * their share of the line allows (as mod_dialup's pulses do, reading the
  * line's count of active transfers).  Millisecond steps; per-millisecond
  * totals of the line, and each transfer's bytes.
@@ -598,8 +598,11 @@ static void sim_run(int n)
                 x->p.start = t;
                 x->active = 1;
                 active++;
-                dialup_line_enter(&x->p, SIM_RATE, active, 0, t);
-                x->next = t + MS(200);
+                x->next = dialup_line_enter(&x->p, MS(200), SIM_RATE,
+                                            active, 0, t);
+                if (x->next == t) {
+                    x->next = t + MS(200);
+                }
             }
             if (x->active && x->leave && ms == x->leave) {
                 x->active = 0;
@@ -614,8 +617,8 @@ static void sim_run(int n)
             if (!x->active && x->stall && ms == x->resume) {
                 x->active = 1;
                 active++;
-                dialup_line_enter(&x->p, SIM_RATE, active, x->sent, t);
-                x->next = t;
+                x->next = dialup_line_enter(&x->p, MS(200), SIM_RATE,
+                                            active, x->sent, t);
             }
         }
         for (i = 0; i < n; i++) {
@@ -626,12 +629,14 @@ static void sim_run(int n)
             if (!x->active || t < x->next) {
                 continue;
             }
-            dialup_line_pulse(&x->p, SIM_RATE, active, t);
+            dialup_line_pulse(&x->p, MS(200), SIM_RATE, active, t);
             step = dialup_pace_step(&x->p, APR_INT64_C(1) << 40, x->sent, t,
                                     &wake);
             x->sent += step;
             sim_line[ms] += step;
-            x->next = t + MS(200);
+            /* (as the module's pulses: at the wake-up the step asks for,
+             * the transfer's pulse interval for its share of the line) */
+            x->next = wake;
         }
     }
 }
@@ -680,20 +685,46 @@ static void sim_setup(int n)
 /* 2 s at the line's rate, plus 2 %. */
 #define LINE_2S ((apr_int64_t)SIM_RATE / 8 * 2 * 102 / 100)
 
+/* 2 s at the line's rate, plus 7 %, over a window that holds a join or a
+ * leave: the pulses of the others then change their interval
+ * (dialup_line_interval()), and a window can start after a long gap and
+ * hold shorter ones, so it counts what came due in part of the long gap
+ * before it as well (measured: +4.2 % for a join and two leaves, +6.3 %
+ * for a stall of one of three). */
+#define LINE_2S_CHANGE ((apr_int64_t)SIM_RATE / 8 * 2 * 107 / 100)
+
+/* The most the line carried in any window of ms milliseconds that lies
+ * within from..to. */
+static apr_int64_t sim_window_max_in(int from, int to, int ms)
+{
+    apr_int64_t most = 0;
+    int i;
+
+    for (i = from; i + ms <= to; i++) {
+        apr_int64_t sum = sim_between(i, i + ms);
+
+        most = sum > most ? sum : most;
+    }
+    return most;
+}
+
 static void test_line_fair(void)
 {
     static const int ns[] = { 1, 2, 3, 100 };
-    apr_int64_t least, most;
+    apr_int64_t least, most, pulse_share;
     int k, i, n;
 
     for (k = 0; k < (int)(sizeof(ns) / sizeof(ns[0])); k++) {
         n = ns[k];
         sim_setup(n);
         sim_run(n);
+        pulse_share = SIM_RATE / 8 / n * dialup_line_interval(MS(200), n)
+                      / MS(1000);
         /* never more than the line, over any 2 s */
         CHECK(sim_window_max(0, 2000) <= LINE_2S);
-        /* and all of it once everyone runs (1 s to 11 s: 70,000 bytes) */
-        CHECK(sim_between(1000, 11000) >= SIM_RATE / 8 * 10 * 98 / 100);
+        /* and all of it once everyone runs (2 s to 12 s: 70,000 bytes;
+         * the last of 100 waited a second, one of the others' pulses) */
+        CHECK(sim_between(2000, 12000) >= SIM_RATE / 8 * 10 * 98 / 100);
         /* each its share from 2 s on (10 s of line), within 2 % and a
          * pulse of its share */
         least = most = sim[0].sent - sim[0].sent_at2;
@@ -703,8 +734,8 @@ static void test_line_fair(void)
             least = got < least ? got : least;
             most = got > most ? got : most;
         }
-        CHECK(least >= SIM_RATE / 8 * 10 / n * 98 / 100 - SIM_RATE / 8 / n / 5);
-        CHECK(most <= SIM_RATE / 8 * 10 / n * 102 / 100 + SIM_RATE / 8 / n / 5);
+        CHECK(least >= SIM_RATE / 8 * 10 / n * 98 / 100 - pulse_share);
+        CHECK(most <= SIM_RATE / 8 * 10 / n * 102 / 100 + pulse_share);
     }
 }
 
@@ -719,8 +750,11 @@ static void test_line_stall(void)
     sim[1].resume = 6000;
     sim_run(3);
     /* never more than the line, including when it comes back with 3 s of
-     * schedule behind it */
-    CHECK(sim_window_max(0, 2000) <= LINE_2S);
+     * schedule behind it (a change of the line: LINE_2S_CHANGE), and
+     * +2 % again away from the changes */
+    CHECK(sim_window_max(0, 2000) <= LINE_2S_CHANGE);
+    CHECK(sim_window_max_in(3600, 6000, 2000) <= LINE_2S);
+    CHECK(sim_window_max_in(7000, 12000, 2000) <= LINE_2S);
     /* while it stalls, the other two have the whole line */
     a = sim_between(3400, 5400);
     CHECK(a >= SIM_RATE / 8 * 2 * 97 / 100);
@@ -743,20 +777,23 @@ static void test_line_join_leave(void)
     sim[2].leave = 6000;
     sim[0].leave = 8000;
     sim_run(3);
-    CHECK(sim_window_max(0, 2000) <= LINE_2S);
+    CHECK(sim_window_max(0, 2000) <= LINE_2S_CHANGE);
+    CHECK(sim_window_max_in(4000, 6000, 2000) <= LINE_2S);
+    CHECK(sim_window_max_in(9000, 12000, 2000) <= LINE_2S);
     /* the line is full while anyone wants it (a pulse's lag at each
-     * change: 2 % of 2 s is 40 ms of line, a change costs up to 200 ms of
-     * one share) */
-    CHECK(sim_between(1000, 12000) >= SIM_RATE / 8 * 11 * 96 / 100);
-    /* 3.5 s to 5.5 s: a third each, within 10 % */
-    a = sim_between(3500, 5500);
+     * change: a join waits one of the others' pulses, 500 ms of a share,
+     * and a leave is seen within a pulse) */
+    CHECK(sim_between(1000, 12000) >= SIM_RATE / 8 * 11 * 94 / 100);
+    /* 4 s to 6 s: a third each, within 5 % */
+    a = sim_between(4000, 6000);
     CHECK(a >= SIM_RATE / 8 * 2 * 95 / 100);
     /* after 8.4 s the one left has the whole line */
     b = sim_between(8400, 11400);
     CHECK(b >= SIM_RATE / 8 * 3 * 98 / 100);
     CHECK(sim[1].sent > sim[0].sent && sim[0].sent > sim[2].sent);
-    /* the third got about a third of 3 s of line */
-    CHECK(sim[2].sent >= SIM_RATE / 8 * 3 / 3 * 85 / 100);
+    /* the third got about a third of 3 s of line, less the 700 ms it
+     * waited for its first pulse */
+    CHECK(sim[2].sent >= SIM_RATE / 8 * 3 / 3 * 70 / 100);
     CHECK(sim[2].sent <= SIM_RATE / 8 * 3 / 3 * 105 / 100);
 }
 
