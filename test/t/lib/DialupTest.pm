@@ -14,7 +14,9 @@ use SuspendTest qw(body_matches);
 use Exporter 'import';
 our @EXPORT = qw(content wire paced_ok unpaced_ok served_ok
                  server_sockets define_port served_twice_ok
-                 error_log_since);
+                 error_log_since
+                 many_get within_ok line_log_of connid_conns
+                 status_html lines_table send_body latency_note_ok);
 
 # The first $n bytes of the test data: numbered 29-byte lines, so a
 # misplaced byte shows where it came from.
@@ -182,5 +184,333 @@ sub error_log_since {
     Apache::TestUtil::t_debug("error log: $_") for @lines;
     return @lines;
 }
+
+# ---------------------------------------------------------------------
+# Shared lines (issue 12): t/modules/dialup_line*.t.
+
+# $got seconds (undef: no answer) are between $lo and $hi ($hi undef: no
+# upper bound).  One check; its name says what was measured and expected.
+sub within_ok {
+    my ($got, $lo, $hi, $name) = @_;
+    my $ok = defined $got && $got >= $lo && (!defined $hi || $got <= $hi);
+    Apache::Test::ok(t_cmp($ok ? 1 : 0, 1, defined $hi
+                           ? sprintf('%s: %s s (expected %.2f..%.2f s)',
+                                     $name, took($got), $lo, $hi)
+                           : sprintf('%s: %s s (expected at least %.2f s)',
+                                     $name, took($got), $lo)));
+}
+
+# The requests of many_get() and DialupTest::Many's add(): each spec a
+# hash of add()'s options.  Sends them all at once, each on its own
+# connection, and waits for every response (options of pump(): timeout,
+# at).  Returns their hashes, in order.
+sub many_get {
+    my ($specs, %opt) = @_;
+    my $m = DialupTest::Many->new(timeout => $opt{timeout});
+    $m->add(%$_) for @$specs;
+    $m->pump(at => $opt{at});
+    return @{ $m->{reqs} };
+}
+
+# The lines of t/logs/dialup_line_log (t/conf/dialup_line.conf.in:
+# "%P %{dialup-line}n %{dialup-latency}n %{dialup}n %>s %m %U%q") whose
+# path and query match $re, waiting up to $secs seconds (default 10) for
+# $count of them (default 1): a paced request is logged after its last
+# byte, which the client may have read a little before.  Returns hashes
+# { pid, line, latency, link, status, method, uri }, in the log's order.
+sub line_log_of {
+    my ($re, $count, $secs) = @_;
+    $count ||= 1;
+    my $log = Apache::Test::vars('t_logs') . '/dialup_line_log';
+    my @l;
+    SuspendTest::wait_for($secs || 10, sub {
+        @l = map {
+            my @f = split ' ';
+            @f == 7 && $f[6] =~ $re
+                ? { pid => $f[0], line => $f[1], latency => $f[2],
+                    link => $f[3], status => $f[4], method => $f[5],
+                    uri => $f[6] }
+                : ();
+        } SuspendTest::log_lines($log, qr/\S/);
+        @l >= $count;
+    });
+    Apache::TestUtil::t_debug("dialup_line_log: $_->{pid} $_->{line} "
+                              . "$_->{latency} $_->{link} $_->{status} "
+                              . "$_->{method} $_->{uri}") for @l;
+    return @l;
+}
+
+# The log entry $e (line_log_of()) of a response that had $n round trips
+# of $rtt_ms ms of latency applied: its %{dialup-latency}n is $n x
+# $rtt_ms, give or take what a late timer adds, but short of one round
+# trip more.  One check.
+sub latency_note_ok {
+    my ($e, $n, $rtt_ms, $name) = @_;
+    my $v = $e ? $e->{latency} : 'no log line';
+    my $ms = $n * $rtt_ms;
+    Apache::Test::ok(t_cmp($v =~ /^\d+$/ && $v >= $ms - $rtt_ms / 10
+                           && $v < $ms + $rtt_ms ? 1 : 0, 1,
+                           "%{dialup-latency}n, $name: $v (expected $ms)"));
+}
+
+# $n keep-alive connections, each asked GET /connid of mod_suspend_test
+# (all opened first, so that both children of event and worker can take
+# some).  Returns ([SuspendTest::Conn, pid of the child serving it], ...)
+# for those that answered.
+sub connid_conns {
+    my $n = shift;
+    my @c = map { eval { SuspendTest::Conn->new } || () } 1 .. $n;
+    my @out;
+    for my $c (@c) {
+        eval { $c->send_request(GET => '/connid') };
+    }
+    for my $c (@c) {
+        my $r = eval { $c->read_response(timeout => 20, quiet => 1) };
+        if ($r && $r->{status} == 200 && $r->{body} =~ /^pid=(\d+) /) {
+            push @out, [$c, $1];
+        }
+        else {
+            eval { $c->disconnect };
+        }
+    }
+    return @out;
+}
+
+# $method $path with the request body $body (Content-Length, text/plain)
+# on a new keep-alive connection: read_response()'s hash, timed from
+# before the request was written (elapsed), with the connection as
+# {conn}.  Options: timeout (default 30).
+sub send_body {
+    my ($method, $path, $body, %opt) = @_;
+    my $r = eval {
+        my $c = SuspendTest::Conn->new;
+        $c->send_raw($c->request_text($method, $path, headers => [
+                         'Content-Length' => length $body,
+                         'Content-Type' => 'text/plain'])
+                     . $body);
+        my $res = $c->read_response(timeout => $opt{timeout} || 30);
+        $res->{conn} = $c;
+        $res;
+    };
+    Apache::TestUtil::t_debug("$method $path: error: $@") if $@;
+    return $r || { status => 0, body => '', headers => {}, error => $@ };
+}
+
+# The HTML page of /server-status, '' when it cannot be read.
+sub status_html {
+    my $r = SuspendTest::raw_get('/server-status', timeout => 10,
+                                 quiet => 1,
+                                 headers => [Connection => 'close']);
+    return $r->{status} == 200 ? $r->{body} : '';
+}
+
+# The rows of mod_dialup's table of the lines in use in the HTML page
+# $html of server-status (after "N of M client lines in use"; columns
+# Client, Line (bit/s), Downloads, Bytes sent, Each (bit/s)):
+# ([cell, ...], ...), the cells' text without tags, HTML entities
+# decoded.  () when the page has no such table.
+sub lines_table {
+    my $html = shift;
+    # (up to the end of the table, or of the section when none follows)
+    my ($table) = $html =~ m{lines in use(.*?)(?:</table>|<hr|\z)}si
+        or return ();
+    my @rows;
+    for my $tr ($table =~ m{<tr>(.*?)</tr>}sg) {
+        my @cells = $tr =~ m{<td[^>]*>(.*?)</td>}sg or next;
+        for (@cells) {
+            s/<[^>]*>//g;
+            s/&lt;/</g;
+            s/&gt;/>/g;
+            s/&quot;/"/g;
+            s/&#39;/'/g;
+            s/&amp;/&/g;
+            s/^\s+|\s+$//g;
+        }
+        push @rows, \@cells;
+    }
+    return @rows;
+}
+
+# ---------------------------------------------------------------------
+# Many requests at once, each on a connection of its own (a new one, or
+# one given), read in one select() loop; more may be added while the
+# others are in flight:
+#
+#     my $m = DialupTest::Many->new(timeout => 30);
+#     my $a = $m->add(path => '/dialup/line/shared/big.txt');
+#     $m->pump(until => sub { time - $t0 > 1 });  # A is in flight
+#     my $b = $m->add(path => ...);
+#     $m->pump;                                   # until both are done
+#
+# Every wait is bounded by the timeout (seconds from new()).
+
+package DialupTest::Many;
+
+use Apache::TestUtil qw(t_debug);
+use IO::Select ();
+use Time::HiRes qw(time);
+
+sub new {
+    my ($class, %opt) = @_;
+    my $t0 = time;
+    return bless { t0 => $t0, deadline => $t0 + ($opt{timeout} || 30),
+                   reqs => [] }, $class;
+}
+
+# Sends one request.  Options: path, method (GET), headers => [name,
+# value, ...], body (sent with a Content-Length), conn (a
+# SuspendTest::Conn to send it on, kept open afterwards), keep => 1 (keep
+# the new connection open: no "Connection: close"), name (for the debug
+# lines; default the path).  Returns the request's hash, filled in as
+# its response comes: status, headers (lower-case names), body, complete,
+# error, start (seconds from new() to the request), t_first (from the
+# request to the first byte of the response), t_headers (to the end of
+# its headers), elapsed (to the end of the response), done (from new()
+# to the end), conn.
+sub add {
+    my ($self, %opt) = @_;
+    my $method = $opt{method} || 'GET';
+    my $s = { name => $opt{name} || $opt{path}, method => $method,
+              status => 0, headers => {}, body => '', complete => 0,
+              keep => $opt{keep} || $opt{conn} ? 1 : 0 };
+    push @{ $self->{reqs} }, $s;
+    my @h = @{ $opt{headers} || [] };
+    push @h, Connection => 'close' unless $s->{keep};
+    push @h, 'Content-Length' => length $opt{body} if defined $opt{body};
+    eval {
+        my $c = $opt{conn} || SuspendTest::Conn->new;
+        $s->{conn} = $c;
+        # Anything left of an earlier response would be taken for this one.
+        die "unread bytes on the connection\n" if $c->{buf} ne '';
+        $c->send_raw($c->request_text($method, $opt{path}, headers => \@h)
+                     . (defined $opt{body} ? $opt{body} : ''));
+        $s->{t_sent} = $c->{t_sent};
+        delete $c->{t_sent};
+        $s->{start} = $s->{t_sent} - $self->{t0};
+    };
+    if ($@) {
+        chomp(my $e = $@);
+        $self->finish($s, "request: $e");
+    }
+    return $s;
+}
+
+# The request $s is over: complete, or not ($error).
+sub finish {
+    my ($self, $s, $error) = @_;
+    my $now = time;
+    $s->{finished} = 1;
+    if ($error) {
+        $s->{error} = $error;
+        $s->{body} = $s->{conn}{buf} if $s->{conn} && !$s->{complete}
+                                        && $s->{head_done};
+    }
+    $s->{elapsed} = $now - $s->{t_sent} if defined $s->{t_sent};
+    $s->{done} = $now - $self->{t0};
+    if ($s->{conn} && (!$s->{keep} || $error)) {
+        eval { $s->{conn}->disconnect };
+    }
+    t_debug(sprintf '%s: %s, %d body bytes, started at %.3f s, first byte '
+            . 'after %s s, done after %s s%s', $s->{name}, $s->{status},
+            length $s->{body}, $s->{start} || 0,
+            defined $s->{t_first} ? sprintf('%.3f', $s->{t_first}) : '-',
+            defined $s->{elapsed} ? sprintf('%.3f', $s->{elapsed}) : '-',
+            $error ? " ($error)" : '');
+}
+
+# Takes the response of $s from its connection's buffer when it is all
+# there (the bytes of a later response stay).
+sub parse {
+    my ($self, $s) = @_;
+    my $c = $s->{conn};
+    unless ($s->{head_done}) {
+        my $end = index $c->{buf}, "\r\n\r\n";
+        return if $end < 0;
+        my ($line, @lines) = split /\r\n/, substr($c->{buf}, 0, $end + 4, '');
+        unless ($line =~ m{^HTTP/\d\.\d (\d{3})}) {
+            $self->finish($s, "bad status line '$line'");
+            return;
+        }
+        $s->{status} = $1 + 0;
+        for (@lines) {
+            my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+            $k = lc $k;
+            $s->{headers}{$k} = exists $s->{headers}{$k}
+                              ? "$s->{headers}{$k}, $v" : $v;
+        }
+        $s->{head_done} = 1;
+        $s->{t_headers} = time - $s->{t_sent};
+    }
+    my $h = $s->{headers};
+    if ($s->{method} eq 'HEAD' || $s->{status} < 200
+        || $s->{status} == 204 || $s->{status} == 304) {
+        $s->{complete} = 1;
+    }
+    elsif (($h->{'transfer-encoding'} || '') =~ /chunked/i) {
+        my ($done, $body, $pos) =
+            eval { SuspendTest::Conn::decode_chunked(\$c->{buf}, 0) };
+        unless (defined $done) {
+            $self->finish($s, 'bad chunked body');
+            return;
+        }
+        return unless $done;
+        substr $c->{buf}, 0, $pos, '';
+        $s->{body} = $body;
+        $s->{complete} = 1;
+    }
+    elsif (defined $h->{'content-length'}) {
+        my $want = $h->{'content-length'};
+        return if length $c->{buf} < $want;
+        $s->{body} = substr $c->{buf}, 0, $want, '';
+        $s->{complete} = 1;
+    }
+    elsif ($c->{eof}) {
+        $s->{body} = $c->{buf};
+        $c->{buf} = '';
+        $s->{complete} = 1;
+    }
+    $self->finish($s) if $s->{complete};
+}
+
+# Runs the loop until until->() is true (checked at least every 50 ms),
+# every request is over, or the timeout passed (then those not over end
+# with the error "timeout").  at => [[seconds from new(), sub], ...]:
+# code run once that time has come (all of it, at the latest before
+# pump() returns).
+sub pump {
+    my ($self, %opt) = @_;
+    my @at = sort { $a->[0] <=> $b->[0] } @{ $opt{at} || [] };
+    while (1) {
+        while (@at && time - $self->{t0} >= $at[0][0]) {
+            (shift @at)->[1]->();
+        }
+        my @open = grep { !$_->{finished} } @{ $self->{reqs} };
+        last if !@open || ($opt{until} && $opt{until}->());
+        if (time >= $self->{deadline}) {
+            $self->finish($_, 'timeout') for @open;
+            last;
+        }
+        my $sel = IO::Select->new(map { $_->{conn}{sock} } @open);
+        my %by = map { fileno($_->{conn}{sock}) => $_ } @open;
+        for my $sock ($sel->can_read(0.05)) {
+            my $s = $by{fileno $sock};
+            my $n = $s->{conn}->fill(time + 1);
+            next unless defined $n;
+            $s->{t_first} = time - $s->{t_sent}
+                if $n && !defined $s->{t_first};
+            $self->parse($s);
+            if (!$s->{finished} && $s->{conn}{eof}) {
+                $self->finish($s, $s->{conn}{read_error}
+                              ? "read: $s->{conn}{read_error}"
+                              : 'connection closed');
+            }
+        }
+    }
+    while (@at) {
+        (shift @at)->[1]->();
+    }
+}
+
+package DialupTest;
 
 1;
