@@ -8,9 +8,9 @@
 #
 # - 6 downloads of 15 KB at once from one client take about their total
 #   over the line rate (4.6 s; each alone would take 0.8 s), shared
-#   evenly: the first is done after at least 0.8 times 6 x (its size
-#   less its head start) over the rate (1.7 s; one after the other it
-#   would be done after 0.8 s).  The head start: a transfer alone on the
+#   evenly: the first is done after at least 0.6 times 6 x (its size
+#   less its head start) over the rate (1.3 s; one after the other it
+#   would be done after 0.8 s; measured 2.1 to 2.6 s).  The head start: a transfer alone on the
 #   line has it to itself for its first pulse and the one that
 #   newcomers wait before they start (0.4 s, 8,000 bytes).
 # - client-x with 1 download and client-y with 4 at once: client-x's
@@ -94,7 +94,7 @@ ok t_cmp(exact($data, @six), 6, '6 at once from one client: 200, bodies exact');
 within_ok(max_done(@six), 0.8 * $ideal, 1.5 * $ideal + 1,
           sprintf '6 at once from one client: the last done after about '
           . 'their total over the line (one alone: %.2f s)', $one);
-within_ok(min_done(@six), 0.8 * 6 * ($one - $head), undef,
+within_ok(min_done(@six), 0.6 * 6 * ($one - $head), undef,
           '6 at once from one client: shared evenly, the first done late '
           . 'too (one after the other it would be after '
           . sprintf('%.2f s)', $one));
