@@ -166,6 +166,7 @@ int dialup_lines_claim(dialup_lines_t *t, const char *key, apr_time_t now,
         s->hash = h;
         apr_cpystrn(s->key, key, sizeof(s->key));
         apr_atomic_set64(&s->bytes, 0);
+        apr_atomic_set64(&s->horizon, 0);
         apr_atomic_set64(&s->left, (apr_uint64_t)now);
         apr_atomic_set64(&s->word, WORD(GEN(w) + 1, 1));
         s->used = 1;
@@ -222,6 +223,32 @@ apr_uint32_t dialup_lines_active(dialup_lines_t *t, int i)
     }
     n = COUNT(apr_atomic_read64(&t->slot[i].word));
     return n == DIALUP_LINE_BUSY ? 0 : n;
+}
+
+void dialup_lines_pulsed(dialup_lines_t *t, int i, apr_time_t when)
+{
+    dialup_line_t *s;
+
+    if (i < 0 || (apr_uint32_t)i >= t->n || when <= 0) {
+        return;
+    }
+    s = &t->slot[i];
+    for (;;) {
+        apr_uint64_t h = apr_atomic_read64(&s->horizon);
+
+        if ((apr_uint64_t)when <= h
+            || apr_atomic_cas64(&s->horizon, (apr_uint64_t)when, h) == h) {
+            return;
+        }
+    }
+}
+
+apr_time_t dialup_lines_horizon(dialup_lines_t *t, int i)
+{
+    if (i < 0 || (apr_uint32_t)i >= t->n) {
+        return 0;
+    }
+    return (apr_time_t)apr_atomic_read64(&t->slot[i].horizon);
 }
 
 void dialup_lines_sent(dialup_lines_t *t, int i, apr_int64_t bytes)

@@ -54,6 +54,9 @@ typedef struct dialup_line_t {
     volatile apr_uint64_t bytes;
     /** the line's rate in bits per second, written by the claim */
     volatile apr_uint64_t bits;
+    /** the latest next pulse that a transfer on it announced
+     * (dialup_lines_pulsed()) */
+    volatile apr_uint64_t horizon;
     apr_uint32_t hash;
     /** 0 until first claimed: a lookup stops at such a slot */
     apr_uint32_t used;
@@ -116,6 +119,14 @@ apr_uint32_t dialup_lines_forget(dialup_lines_t *t, int proc,
 
 /** How many transfers are active on line i now */
 apr_uint32_t dialup_lines_active(dialup_lines_t *t, int i);
+
+/** A transfer on line i pulses next at when (no lock): the line's
+ * horizon moves to it if that is later */
+void dialup_lines_pulsed(dialup_lines_t *t, int i, apr_time_t when);
+
+/** By when every transfer on line i will have pulsed again (0 if none
+ * announced a pulse since the line was made) */
+apr_time_t dialup_lines_horizon(dialup_lines_t *t, int i);
 
 /** Count bytes sent on line i (no lock) */
 void dialup_lines_sent(dialup_lines_t *t, int i, apr_int64_t bytes);

@@ -447,7 +447,7 @@ apr_interval_time_t dialup_line_interval(apr_interval_time_t base,
      * pulses would fit 4 into 2 s, 2.4 s of share).  base itself, if
      * nothing longer does. */
     for (t = want; t > base; t--) {
-        if (DIALUP_LINE_PULSE_MAX % t == 0) {
+        if (APR_INT64_C(1000000) % t == 0) {
             return t;
         }
     }
@@ -456,7 +456,8 @@ apr_interval_time_t dialup_line_interval(apr_interval_time_t base,
 
 apr_time_t dialup_line_enter(dialup_pace_t *p, apr_interval_time_t base,
                              apr_int64_t line_bits, apr_uint32_t n,
-                             apr_int64_t sent, apr_time_t now)
+                             apr_int64_t sent, apr_time_t horizon,
+                             apr_time_t now)
 {
     apr_time_t at;
 
@@ -465,21 +466,39 @@ apr_time_t dialup_line_enter(dialup_pace_t *p, apr_interval_time_t base,
         dialup_pace_idle(p, sent, now);
     }
     dialup_pace_rebase(p, dialup_line_share(line_bits, n), now);
-    if (n <= 1) {
+    if (n <= 1 || horizon <= now) {
         return now;
     }
-    at = dialup_line_join(now, dialup_line_interval(base, n), n - 1);
+    /* (a horizon beyond what any pulse of the others can be: a clock
+     * that went back; wait no longer than one such pulse) */
+    at = dialup_line_join(now, DIALUP_LINE_PULSE_MAX, n - 1);
+    if (horizon < at) {
+        at = horizon;
+    }
     dialup_pace_defer(p, sent, at);
     return (at > APR_INT64_MAX - base) ? at : at + base;
 }
 
 void dialup_line_pulse(dialup_pace_t *p, apr_interval_time_t base,
                        apr_int64_t line_bits, apr_uint32_t n,
-                       apr_time_t now)
+                       apr_int64_t sent, apr_time_t joined, apr_time_t now)
 {
     apr_int64_t share = dialup_line_share(line_bits, n);
 
-    if (share != p->bits_per_sec) {
+    if (joined > 0 && joined <= now && share != p->bits_per_sec) {
+        dialup_pace_t q;
+        apr_time_t span;
+
+        /* sent is due at joined, at the new share: the start is as far
+         * before joined as sent takes at it */
+        q.bits_per_sec = share;
+        q.pulse = p->pulse;
+        q.start = 0;
+        span = dialup_pace_time_of(&q, sent);
+        p->bits_per_sec = share;
+        p->start = (span < joined) ? joined - span : 0;
+    }
+    else if (share != p->bits_per_sec) {
         dialup_pace_rebase(p, share, now);
     }
     p->pulse = dialup_line_interval(base, n);

@@ -211,15 +211,17 @@ apr_int64_t dialup_line_share(apr_int64_t line_bits, apr_uint32_t n);
 apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
                             apr_uint32_t others);
 
-/** The longest time between two pulses of a transfer on a shared line */
-#define DIALUP_LINE_PULSE_MAX APR_INT64_C(1000000)
+/** The longest time between two pulses of a transfer on a shared line:
+ * a transfer that joins a busy line waits for one of the others' pulses,
+ * so this is also about the longest a new download waits for its share */
+#define DIALUP_LINE_PULSE_MAX APR_INT64_C(500000)
 
 /**
  * The time between two pulses of one of n transfers on a line, for pulses
  * every base when alone: about n times as long, so that a pulse carries
  * about what it would alone and the line costs about as many pulses as
  * one transfer, however many share it; at most DIALUP_LINE_PULSE_MAX, and
- * a divisor of it (200, 250, 400, 500 ms, 1 s for a base of 200 ms), so
+ * a divisor of a second (200, 250, 400, 500 ms for a base of 200 ms), so
  * that no window of whole seconds holds more than the share of it.
  */
 apr_interval_time_t dialup_line_interval(apr_interval_time_t base,
@@ -230,25 +232,33 @@ apr_interval_time_t dialup_line_interval(apr_interval_time_t base,
  * counting itself: it takes its share (dialup_line_share()); one that
  * sent before (it comes back after a stall, or after it had sent all its
  * handler had written) gets no credit for the time away beyond a pulse
- * (dialup_pace_idle()); and where others are active it waits one of
- * their pulses (dialup_line_interval() of n, dialup_line_join()), until
- * they have all slowed down for it.
+ * (dialup_pace_idle()); and where others are active it waits until they
+ * have all pulsed once more and slowed down for it: horizon, the latest
+ * next pulse they announced (no later than a pulse of
+ * DIALUP_LINE_PULSE_MAX from now; no wait if that time has passed: none
+ * of them is sending).
  * @return When its first pulse on the line is due: now when it is alone,
  * else a pulse of base after the end of that wait, with a pulse's worth
  * of its share due
  */
 apr_time_t dialup_line_enter(dialup_pace_t *p, apr_interval_time_t base,
                              apr_int64_t line_bits, apr_uint32_t n,
-                             apr_int64_t sent, apr_time_t now);
+                             apr_int64_t sent, apr_time_t horizon,
+                             apr_time_t now);
 
 /**
  * A pulse of a transfer on a line where n transfers are active now: the
  * schedule takes the share of n from now on (dialup_pace_rebase()), and
- * the interval of its pulses.
+ * the interval of its pulses.  The first pulse after dialup_line_enter()
+ * made it wait (joined is when that wait ended, a pulse of base before
+ * the first pulse, and when byte sent was due; 0 otherwise) takes
+ * the share of n from then instead: nothing went meanwhile, and the
+ * share it was given when it joined may be out of date (others joined
+ * too).
  */
 void dialup_line_pulse(dialup_pace_t *p, apr_interval_time_t base,
                        apr_int64_t line_bits, apr_uint32_t n,
-                       apr_time_t now);
+                       apr_int64_t sent, apr_time_t joined, apr_time_t now);
 
 /**
  * Round a wake-up time up to the next multiple of grid, so that the pulses

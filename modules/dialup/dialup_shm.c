@@ -153,6 +153,23 @@ static apr_uint32_t dialup_shm_active(const dialup_store_t *st, int line)
     return n ? n : 1;
 }
 
+/* Any thread.  See dialup_store_t.pulsed. */
+static void dialup_shm_pulsed(const dialup_store_t *st, int line,
+                              apr_time_t when)
+{
+    dialup_shm_t *sh = st->data;
+
+    dialup_lines_pulsed(sh->lines, line, when);
+}
+
+/* Any thread.  See dialup_store_t.horizon. */
+static apr_time_t dialup_shm_horizon(const dialup_store_t *st, int line)
+{
+    dialup_shm_t *sh = st->data;
+
+    return dialup_lines_horizon(sh->lines, line);
+}
+
 /* Any thread.  See dialup_store_t.sent. */
 static void dialup_shm_sent(const dialup_store_t *st, int line,
                             apr_int64_t bytes)
@@ -203,6 +220,8 @@ static const dialup_store_t dialup_shm_store = {
     dialup_shm_leave,
     dialup_shm_gone,
     dialup_shm_active,
+    dialup_shm_pulsed,
+    dialup_shm_horizon,
     dialup_shm_sent,
     dialup_shm_list
 };

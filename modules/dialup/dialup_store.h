@@ -70,6 +70,12 @@ struct dialup_store_t {
     /** How many transfers are active on a line now (at least 1 for one
      * that the caller has joined) */
     apr_uint32_t (*active)(const dialup_store_t *st, int line);
+    /** A transfer on a line pulses next at when (its schedule reads the
+     * line's count then) */
+    void (*pulsed)(const dialup_store_t *st, int line, apr_time_t when);
+    /** By when every transfer on a line will have pulsed again: what a
+     * newcomer waits for, so that they have all slowed down for it */
+    apr_time_t (*horizon)(const dialup_store_t *st, int line);
     /** Count bytes sent on a line */
     void (*sent)(const dialup_store_t *st, int line, apr_int64_t bytes);
     /**

@@ -272,6 +272,9 @@ struct dialup_req_t {
     int line_want;
     int joined;
     int shared;
+    /* when the schedule of a transfer that waits to start on a busy line
+     * starts, until its first pulse there; else 0 */
+    apr_time_t line_joined;
     /* the latency before the first byte (dialup_link_delay()) */
     apr_interval_time_t latency;
 };
@@ -762,6 +765,8 @@ static void dialup_line_leave(dialup_req_t *ctx, apr_time_t now)
  */
 static apr_time_t dialup_line_update(dialup_req_t *ctx, apr_time_t now)
 {
+    apr_time_t first;
+
     if (!ctx->joined) {
         if (now < ctx->pace.start) {
             return 0;           /* (still in its latency) */
@@ -775,14 +780,24 @@ static apr_time_t dialup_line_update(dialup_req_t *ctx, apr_time_t now)
         }
         ctx->joined = 1;
         ctx->shared = 1;
-        return dialup_line_enter(&ctx->pace, DIALUP_PULSE_INTERVAL,
-                                 ctx->line_bits,
-                                 dialup_store->active(dialup_store,
-                                                      ctx->line),
-                                 ctx->sent, now);
+        first = dialup_line_enter(&ctx->pace, DIALUP_PULSE_INTERVAL,
+                                  ctx->line_bits,
+                                  dialup_store->active(dialup_store,
+                                                       ctx->line),
+                                  ctx->sent,
+                                  dialup_store->horizon(dialup_store,
+                                                        ctx->line),
+                                  now);
+        /* (it waits: its share is taken again at its first pulse, from
+         * when it was to start, a pulse before that) */
+        ctx->line_joined = (first > now) ? first - DIALUP_PULSE_INTERVAL
+                                         : 0;
+        return first;
     }
     dialup_line_pulse(&ctx->pace, DIALUP_PULSE_INTERVAL, ctx->line_bits,
-                      dialup_store->active(dialup_store, ctx->line), now);
+                      dialup_store->active(dialup_store, ctx->line),
+                      ctx->sent, ctx->line_joined, now);
+    ctx->line_joined = 0;
     return 0;
 }
 
@@ -1681,6 +1696,12 @@ static dialup_pulse_e dialup_pulse(dialup_req_t *ctx, apr_time_t now,
         }
     }
     n = dialup_pace_step(&ctx->pace, ctx->total, ctx->sent, now, wake);
+    if (ctx->joined && *wake) {
+        /* (a newcomer waits until then; the grid may make it a little
+         * later) */
+        dialup_store->pulsed(dialup_store, ctx->line,
+                             *wake + DIALUP_PULSE_GRID);
+    }
     /* everything held is due; and the end of the response is there */
     last = (*wake == 0);
     final = last && (ctx->eos || !ctx->holding);
