@@ -9,6 +9,7 @@ use warnings FATAL => 'all';
 
 use Apache::Test ();
 use Apache::TestUtil qw(t_cmp);
+use File::Path ();
 use SuspendTest qw(body_matches);
 
 use Exporter 'import';
@@ -16,7 +17,8 @@ our @EXPORT = qw(content wire paced_ok unpaced_ok served_ok
                  server_sockets define_port served_twice_ok
                  error_log_since
                  many_get within_ok line_log_of connid_conns
-                 status_html lines_table send_body latency_note_ok);
+                 status_html lines_table send_body latency_note_ok
+                 config_cases_ok);
 
 # The first $n bytes of the test data: numbered 29-byte lines, so a
 # misplaced byte shows where it came from.
@@ -329,6 +331,79 @@ sub lines_table {
         push @rows, \@cells;
     }
     return @rows;
+}
+
+# "httpd -t" of small configs, one per case, each in a file of its own in
+# t/logs/$name/ that loads only this run's MPM and mod_dialup: every
+# [directive, value, context, want] of $bad must fail with a message
+# (the line after "AH00526: Syntax error") that matches want, every
+# [directive, value, context] of $good must pass.  $context maps a
+# context name to the [opening, closing] lines around the directive.
+# One ok() per case.
+sub config_cases_ok {
+    my ($name, $context, $bad, $good) = @_;
+    my $cfg = Apache::Test::config();
+    my $httpd = Apache::Test::vars('httpd');
+    my $mpm = $cfg->{server}{mpm} || 'event';
+    my $libexec = eval { `"$cfg->{vars}{apxs}" -q libexecdir 2>/dev/null` }
+                  || '';
+    my $dir = Apache::Test::vars('t_logs') . "/$name";
+    my $n = 0;
+
+    chomp $libexec;
+    # the shared object of a module, or undef when it is built in
+    my $so_of = sub {
+        my $p = $cfg->{modules}{"mod_$_[0].c"};
+        return $p if defined $p && $p =~ m{/} && -f $p;
+        my $f = "$libexec/mod_$_[0].so";
+        return -f $f ? $f : undef;
+    };
+    my $dialup_so = $so_of->('dialup');
+    my $mpm_so = $so_of->("mpm_$mpm");
+    Apache::TestUtil::t_debug("httpd $httpd, mod_dialup "
+                              . ($dialup_so || 'built in') . ", MPM $mpm "
+                              . ($mpm_so || 'built in'));
+    File::Path::rmtree($dir);
+    File::Path::mkpath($dir);
+
+    my $config_test = sub {
+        my ($directive, $value, $ctx) = @_;
+        my ($open, $close) = @{ $context->{$ctx} };
+        my $file = sprintf '%s/case%03d.conf', $dir, ++$n;
+        open my $fh, '>', $file or die "$file: $!";
+        print $fh <<EOF;
+# $name case $n: $directive $value in $ctx
+ServerRoot "$dir"
+ServerName 127.0.0.1
+Listen 127.0.0.1:1
+PidFile "$dir/httpd.pid"
+DefaultRuntimeDir "$dir"
+ErrorLog "$dir/error_log"
+EOF
+        print $fh "LoadModule mpm_${mpm}_module \"$mpm_so\"\n" if $mpm_so;
+        print $fh "LoadModule dialup_module \"$dialup_so\"\n" if $dialup_so;
+        print $fh "${open}    $directive $value\n$close";
+        close $fh;
+        my $out = `"$httpd" -d "$dir" -f "$file" -t 2>&1`;
+        return ($? >> 8, $out);
+    };
+
+    for my $case (@$bad) {
+        my ($directive, $value, $ctx, $want) = @$case;
+        my ($rc, $out) = $config_test->(@$case);
+        # (the message is the line after "AH00526: Syntax error on line N")
+        my ($msg) = $out =~ /^(\Q$directive\E\b.*)$/m;
+        $msg = "httpd -t exited with $rc: $out" if $rc == 0 || !defined $msg;
+        Apache::Test::ok(t_cmp($msg, $want,
+                               "$directive $value ($ctx): httpd -t fails"));
+    }
+    for my $case (@$good) {
+        my ($directive, $value, $ctx) = @$case;
+        my ($rc, $out) = $config_test->(@$case);
+        chomp $out;
+        Apache::Test::ok(t_cmp("$rc $out", '0 Syntax OK',
+                               "$directive $value ($ctx): passes"));
+    }
 }
 
 # ---------------------------------------------------------------------

@@ -15,9 +15,12 @@
 use strict;
 use warnings FATAL => 'all';
 
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+
 use Apache::Test;
 use Apache::TestUtil;
-use File::Path qw(mkpath rmtree);
+use DialupTest;
 
 my @modems = qw(V.21 V.22 V.22bis V.23 V.26bis V.27ter V.29 V.32 V.32bis
                 V.34 V.34+ V.90 V.92 ISDN ISDN-2B);
@@ -146,68 +149,4 @@ my @good = (
 
 plan tests => @bad + @good, need_module('dialup');
 
-my $cfg = Apache::Test::config();
-my $httpd = Apache::Test::vars('httpd');
-my $mpm = $cfg->{server}{mpm} || 'event';
-my $libexec = eval { `"$cfg->{vars}{apxs}" -q libexecdir 2>/dev/null` } || '';
-chomp $libexec;
-
-# The shared object of a module: the path the suite loads it from, or
-# the install tree's modules directory; undef when built in.
-sub so_of {
-    my ($name) = @_;
-    my $p = $cfg->{modules}{"mod_$name.c"};
-    return $p if defined $p && $p =~ m{/} && -f $p;
-    my $f = "$libexec/mod_$name.so";
-    return -f $f ? $f : undef;
-}
-my $dialup_so = so_of('dialup');
-my $mpm_so = so_of("mpm_$mpm");
-t_debug("httpd $httpd, mod_dialup " . ($dialup_so || 'built in')
-        . ", MPM $mpm " . ($mpm_so || 'built in'));
-
-my $dir = Apache::Test::vars('t_logs') . '/dialup-config';
-rmtree($dir);
-mkpath($dir);
-
-my $n = 0;
-
-# Writes a config with $directive $value in $ctx, runs httpd -t on it.
-# Returns (exit status, output).
-sub config_test {
-    my ($directive, $value, $ctx) = @_;
-    my ($open, $close) = @{ $context{$ctx} };
-    my $file = sprintf '%s/case%03d.conf', $dir, ++$n;
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh <<EOF;
-# dialup_config.t case $n: $directive $value in $ctx
-ServerRoot "$dir"
-ServerName 127.0.0.1
-Listen 127.0.0.1:1
-PidFile "$dir/httpd.pid"
-DefaultRuntimeDir "$dir"
-ErrorLog "$dir/error_log"
-EOF
-    print $fh "LoadModule mpm_${mpm}_module \"$mpm_so\"\n" if $mpm_so;
-    print $fh "LoadModule dialup_module \"$dialup_so\"\n" if $dialup_so;
-    print $fh "${open}    $directive $value\n$close";
-    close $fh;
-    my $out = `"$httpd" -d "$dir" -f "$file" -t 2>&1`;
-    return ($? >> 8, $out);
-}
-
-for my $case (@bad) {
-    my ($directive, $value, $ctx, $want) = @$case;
-    my ($rc, $out) = config_test(@$case);
-    # The message is the line after "AH00526: Syntax error on line N".
-    my ($msg) = $out =~ /^(\Q$directive\E\b.*)$/m;
-    $msg = "httpd -t exited with $rc: $out" if $rc == 0 || !defined $msg;
-    ok t_cmp($msg, $want, "$directive $value ($ctx): httpd -t fails");
-}
-
-for my $case (@good) {
-    my ($directive, $value, $ctx) = @$case;
-    my ($rc, $out) = config_test(@$case);
-    chomp $out;
-    ok t_cmp("$rc $out", '0 Syntax OK', "$directive $value ($ctx): passes");
-}
+config_cases_ok('dialup-config', \%context, \@bad, \@good);

@@ -13,9 +13,12 @@
 use strict;
 use warnings FATAL => 'all';
 
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+
 use Apache::Test;
 use Apache::TestUtil;
-use File::Path qw(mkpath rmtree);
+use DialupTest;
 
 # The presets of the spec, and the modems of ModemStandard.
 my @links = qw(3G Slow-4G Fast-4G GPRS Regular-2G Good-2G Regular-3G
@@ -109,64 +112,4 @@ my @good = (
 
 plan tests => @bad + @good, need_module('dialup');
 
-my $cfg = Apache::Test::config();
-my $httpd = Apache::Test::vars('httpd');
-my $mpm = $cfg->{server}{mpm} || 'event';
-my $libexec = eval { `"$cfg->{vars}{apxs}" -q libexecdir 2>/dev/null` } || '';
-chomp $libexec;
-
-# The shared object of module $name, or undef when it is built in.
-sub so_of {
-    my ($name) = @_;
-    my $p = $cfg->{modules}{"mod_$name.c"};
-    return $p if defined $p && $p =~ m{/} && -f $p;
-    my $f = "$libexec/mod_$name.so";
-    return -f $f ? $f : undef;
-}
-my $dialup_so = so_of('dialup');
-my $mpm_so = so_of("mpm_$mpm");
-
-my $dir = Apache::Test::vars('t_logs') . '/dialup-line-config';
-rmtree($dir);
-mkpath($dir);
-my $n = 0;
-
-# "httpd -t" of a config with $directive $value in $ctx: (exit status,
-# output).
-sub config_test {
-    my ($directive, $value, $ctx) = @_;
-    my ($open, $close) = @{ $context{$ctx} };
-    my $file = sprintf '%s/case%03d.conf', $dir, ++$n;
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh <<EOF;
-# dialup_line_config.t case $n: $directive $value in $ctx
-ServerRoot "$dir"
-ServerName 127.0.0.1
-Listen 127.0.0.1:1
-PidFile "$dir/httpd.pid"
-DefaultRuntimeDir "$dir"
-ErrorLog "$dir/error_log"
-EOF
-    print $fh "LoadModule mpm_${mpm}_module \"$mpm_so\"\n" if $mpm_so;
-    print $fh "LoadModule dialup_module \"$dialup_so\"\n" if $dialup_so;
-    print $fh "${open}    $directive $value\n$close";
-    close $fh;
-    my $out = `"$httpd" -d "$dir" -f "$file" -t 2>&1`;
-    return ($? >> 8, $out);
-}
-
-for my $case (@bad) {
-    my ($directive, $value, $ctx, $want) = @$case;
-    my ($rc, $out) = config_test(@$case);
-    # The message is the line after "AH00526: Syntax error on line N".
-    my ($msg) = $out =~ /^(\Q$directive\E\b.*)$/m;
-    $msg = "httpd -t exited with $rc: $out" if $rc == 0 || !defined $msg;
-    ok t_cmp($msg, $want, "$directive $value ($ctx): httpd -t fails");
-}
-
-for my $case (@good) {
-    my ($directive, $value, $ctx) = @$case;
-    my ($rc, $out) = config_test(@$case);
-    chomp $out;
-    ok t_cmp("$rc $out", '0 Syntax OK', "$directive $value ($ctx): passes");
-}
+config_cases_ok('dialup-line-config', \%context, \@bad, \@good);
