@@ -459,6 +459,18 @@ static const char *dialup_set_modem_standard(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* The error of DialupRate and DialupUplink for arg, which is not a rate
+ * (examples: what to show as valid ones). */
+static const char *dialup_rate_error(cmd_parms *cmd, const char *arg,
+                                     const char *examples)
+{
+    return apr_psprintf(cmd->pool, "%s: '%s' is not a rate in bits per "
+                        "second from %d to %" APR_INT64_T_FMT " (digits "
+                        "with an optional k or M suffix, e.g. %s) or off",
+                        cmd->cmd->name, arg, DIALUP_RATE_MIN,
+                        DIALUP_RATE_MAX, examples);
+}
+
 /* DialupRate BITS[k|M]|off (server config, directory, .htaccess) */
 static const char *dialup_set_rate(cmd_parms *cmd, void *dconf,
                                    const char *arg)
@@ -466,11 +478,7 @@ static const char *dialup_set_rate(cmd_parms *cmd, void *dconf,
     dialup_dir_conf_t *conf = dconf;
 
     if (dialup_resolve(arg, 0, 1, &conf->bits_per_sec) != 0) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a rate in bits per "
-                            "second from %d to %" APR_INT64_T_FMT
-                            " (digits with an optional k or M suffix, e.g. "
-                            "56000, 56k, 2M) or off", cmd->cmd->name, arg,
-                            DIALUP_RATE_MIN, DIALUP_RATE_MAX);
+        return dialup_rate_error(cmd, arg, "56000, 56k, 2M");
     }
     conf->modem = conf->bits_per_sec ? apr_pstrcat(cmd->pool, arg, "bit/s",
                                                    NULL)
@@ -604,11 +612,7 @@ static const char *dialup_set_uplink(cmd_parms *cmd, void *dconf,
 
     if (dialup_resolve(arg, 0, 1, &conf->up_bits) != 0) {
         conf->up_bits = DIALUP_UNSET;
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a rate in bits per "
-                            "second from %d to %" APR_INT64_T_FMT
-                            " (digits with an optional k or M suffix, e.g. "
-                            "48000, 48k, 1M) or off", cmd->cmd->name, arg,
-                            DIALUP_RATE_MIN, DIALUP_RATE_MAX);
+        return dialup_rate_error(cmd, arg, "48000, 48k, 1M");
     }
     return NULL;
 }

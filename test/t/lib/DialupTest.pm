@@ -18,7 +18,7 @@ our @EXPORT = qw(content wire paced_ok unpaced_ok served_ok
                  error_log_since
                  many_get within_ok line_log_of connid_conns
                  status_html lines_table send_body latency_note_ok
-                 config_cases_ok);
+                 config_contexts config_cases_ok);
 
 # The first $n bytes of the test data: numbered 29-byte lines, so a
 # misplaced byte shows where it came from.
@@ -331,6 +331,21 @@ sub lines_table {
         push @rows, \@cells;
     }
     return @rows;
+}
+
+# Where config_cases_ok() puts a directive: server config, <VirtualHost>,
+# <Directory>, <Location>, <Files> (.htaccess: see dialup_inherit.t), as
+# name => [opening, closing].
+sub config_contexts {
+    return (
+        server    => ['', ''],
+        vhost     => ["<VirtualHost 127.0.0.1:1>\n"
+                      . "    ServerName vhost.test\n", "</VirtualHost>\n"],
+        Directory => ["<Directory \"/nonexistent/dialup\">\n",
+                      "</Directory>\n"],
+        Location  => ["<Location \"/dialup/\">\n", "</Location>\n"],
+        Files     => ["<Files \"*.txt\">\n", "</Files>\n"],
+    );
 }
 
 # "httpd -t" of small configs, one per case, each in a file of its own in

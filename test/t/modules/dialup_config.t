@@ -50,16 +50,8 @@ sub min_rate_error {
     . '100000000000 (digits with an optional k or M suffix, e.g. 2400, 56k)';
 }
 
-# Where a directive goes: server config, <VirtualHost>, <Directory>,
-# <Location>, <Files> (.htaccess: see dialup_inherit.t).
-my %context = (
-    server    => ['', ''],
-    vhost     => ["<VirtualHost 127.0.0.1:1>\n    ServerName vhost.test\n",
-                  "</VirtualHost>\n"],
-    Directory => ["<Directory \"/nonexistent/dialup\">\n", "</Directory>\n"],
-    Location  => ["<Location \"/dialup/\">\n", "</Location>\n"],
-    Files     => ["<Files \"*.txt\">\n", "</Files>\n"],
-);
+# Where a directive goes (DialupTest::config_contexts()).
+my %context = config_contexts();
 
 # [directive, value as written in the config, context, expected message
 # (undef: passes)]

@@ -35,16 +35,8 @@ sub names {
     return qr/$re/;
 }
 
-# Where a directive goes: server config, <VirtualHost>, <Directory>,
-# <Location>, <Files>.
-my %context = (
-    server    => ['', ''],
-    vhost     => ["<VirtualHost 127.0.0.1:1>\n    ServerName vhost.test\n",
-                  "</VirtualHost>\n"],
-    Directory => ["<Directory \"/nonexistent/dialup\">\n", "</Directory>\n"],
-    Location  => ["<Location \"/dialup/\">\n", "</Location>\n"],
-    Files     => ["<Files \"*.txt\">\n", "</Files>\n"],
-);
+# Where a directive goes (DialupTest::config_contexts()).
+my %context = config_contexts();
 my @all = sort keys %context;
 
 # [directive, value as written, context, expected message]
