@@ -297,10 +297,12 @@ const dialup_store_t *dialup_shm_post_config(apr_pool_t *pconf,
         apr_pool_userdata_set(shm, DIALUP_SHM_USERDATA,
                               apr_pool_cleanup_null, pproc);
     }
-    dialup_shm.lines = apr_shm_baseaddr_get(shm);
-    if (!dialup_shm_children_alive()) {
-        dialup_lines_reset(dialup_shm.lines, apr_time_now());
+    else if (!dialup_shm_children_alive()) {
+        /* (a table just made is all zero already: a reset would touch
+         * every per-process count, 16 MB for prefork's 256 children) */
+        dialup_lines_reset(apr_shm_baseaddr_get(shm), apr_time_now());
     }
+    dialup_shm.lines = apr_shm_baseaddr_get(shm);
 
     rv = ap_global_mutex_create(&dialup_shm.mutex, NULL, DIALUP_SHM_MUTEX,
                                 NULL, s, pconf, 0);
