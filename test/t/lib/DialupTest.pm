@@ -18,7 +18,7 @@ our @EXPORT = qw(content wire paced_ok unpaced_ok served_ok
                  error_log_since
                  many_get within_ok line_log_of connid_conns
                  status_html lines_table send_body latency_note_ok
-                 config_contexts config_cases_ok);
+                 config_contexts config_cases_ok write_count_cgi);
 
 # The first $n bytes of the test data: numbered 29-byte lines, so a
 # misplaced byte shows where it came from.
@@ -331,6 +331,31 @@ sub lines_table {
         push @rows, \@cells;
     }
     return @rows;
+}
+
+# Write a CGI script to $path that reads the request body and answers
+# with its length and MD5 ("LENGTH MD5\n"), for the uplink tests.
+sub write_count_cgi {
+    my ($path) = @_;
+    Apache::TestUtil::t_write_file($path, <<"EOF");
+#!$^X
+# Written by the mod_dialup tests (DialupTest::write_count_cgi()): reads
+# the request body, answers with its length and MD5.
+use strict;
+use Digest::MD5 ();
+binmode STDIN;
+binmode STDOUT;
+my \$want = \$ENV{CONTENT_LENGTH} || 0;
+my \$got = '';
+while (length \$got < \$want) {
+    my \$n = read STDIN, my \$b, 65536;
+    last unless \$n;
+    \$got .= \$b;
+}
+print "Content-Type: text/plain\\n\\n", length(\$got), ' ',
+      Digest::MD5::md5_hex(\$got), "\\n";
+EOF
+    chmod 0755, $path or die "chmod $path: $!";
 }
 
 # Where config_cases_ok() puts a directive: server config, <VirtualHost>,

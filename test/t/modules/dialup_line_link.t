@@ -42,25 +42,7 @@ t_write_file("$docroot/dialup/line/v92/14k.txt", $v92);
 my $small = content(30_000);
 t_write_file("$docroot/dialup/line/shared/30k.txt", $small);
 my $cgi = "$docroot/dialup/line/slow4g/cgi/count.cgi";
-t_write_file($cgi, <<"EOF");
-#!$^X
-# Written by t/modules/dialup_line_link.t: reads the request body,
-# answers with its length and MD5.
-use strict;
-use Digest::MD5 ();
-binmode STDIN;
-binmode STDOUT;
-my \$want = \$ENV{CONTENT_LENGTH} || 0;
-my \$got = '';
-while (length \$got < \$want) {
-    my \$n = read STDIN, my \$b, 65536;
-    last unless \$n;
-    \$got .= \$b;
-}
-print "Content-Type: text/plain\\n\\n", length(\$got), ' ',
-      Digest::MD5::md5_hex(\$got), "\\n";
-EOF
-chmod 0755, $cgi;
+write_count_cgi($cgi);
 
 # GET $path on a new connection; $down bit/s, $rtt s: exact, the first
 # byte after 2 round trips (at most 2 s more), the rest at the rate.

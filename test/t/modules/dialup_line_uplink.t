@@ -33,27 +33,8 @@ my $body = content($size);
 my $want = "$size " . md5_hex($body) . "\n";
 my $tag = "uplink$$";
 
-my $script = <<"EOF";
-#!$^X
-# Written by t/modules/dialup_line_uplink.t: reads the request body,
-# answers with its length and MD5.
-use strict;
-use Digest::MD5 ();
-binmode STDIN;
-binmode STDOUT;
-my \$want = \$ENV{CONTENT_LENGTH} || 0;
-my \$got = '';
-while (length \$got < \$want) {
-    my \$n = read STDIN, my \$b, 65536;
-    last unless \$n;
-    \$got .= \$b;
-}
-print "Content-Type: text/plain\\n\\n", length(\$got), ' ',
-      Digest::MD5::md5_hex(\$got), "\\n";
-EOF
 for my $dir ("$docroot/dialup/line/upload", "$docroot/dialup/line/upload/plain") {
-    t_write_file("$dir/count.cgi", $script);
-    chmod 0755, "$dir/count.cgi";
+    write_count_cgi("$dir/count.cgi");
 }
 
 my $r = send_body(POST => "/dialup/line/upload/count.cgi?$tag-paced", $body);
