@@ -154,20 +154,29 @@ if ($queued) {
     # Which child accepts which connection is the kernel's and the
     # MPM's choice: when the holds did not take every worker at once,
     # the paced request need not wait at all, and the round says
-    # nothing; try again, up to three rounds.
+    # nothing; try again, up to five rounds.  A child's listener may keep
+    # its last idle worker back for rounds on end (seen in a fresh
+    # clone's run: 19 of 20 workers held in each of three rounds); then
+    # the checks that need a request that waited are skipped, saying so.
     my ($at_once, $hr, $r, $held);
-    for my $try (1 .. 3) {
+    for my $try (1 .. 5) {
         ($at_once, $hr, $r, $held) = $round->();
         last if $at_once;
         t_debug("round $try: not all workers held at once, again");
     }
     my @h = @$hr;
     my $done = grep { $_->{status} == 200 && $_->{complete} } @h;
-    ok t_cmp(($at_once ? 'all workers held at once' : 'not at once')
-             . ", $done complete",
-             'all workers held at once, ' . ($workers + 2) . ' complete',
-             "the requests that held the $workers workers: all of them "
-             . 'held before the paced request, then complete');
+    my $why = 'the MPM never let the holds take all its workers at once '
+              . 'in 5 rounds, so no request waited for one';
+    if ($at_once) {
+        ok t_cmp("all workers held at once, $done complete",
+                 'all workers held at once, ' . ($workers + 2) . ' complete',
+                 "the requests that held the $workers workers: all of them "
+                 . 'held before the paced request, then complete');
+    }
+    else {
+        ok t_cmp($done, $workers + 2, 'the holds complete');
+    }
     ok t_cmp($r->{status} == 200 && $r->{complete}
              && body_matches($r->{body}, $data, 'queued') ? 1 : 0, 1,
              'queued: 200, body exact');
@@ -181,10 +190,15 @@ if ($queued) {
                ? $r->{elapsed} - $wait : undef;
     t_debug(sprintf 'workers held for at most %.2f s after the request',
             $held);
-    ok t_cmp(defined $body && $wait >= 0.8 * $ideal
-             && $body < 0.5 * $ideal ? 1 : 0, 1,
-             sprintf 'queued: headers after %.2f s (at least %.2f s), then '
-             . 'the body in %.2f s (less than %.2f s, %.2f s if the wait '
-             . 'were added)', $wait // -1, 0.8 * $ideal, $body // -1,
-             0.5 * $ideal, $ideal);
+    if ($at_once) {
+        ok t_cmp(defined $body && $wait >= 0.8 * $ideal
+                 && $body < 0.5 * $ideal ? 1 : 0, 1,
+                 sprintf 'queued: headers after %.2f s (at least %.2f '
+                 . 's), then the body in %.2f s (less than %.2f s, %.2f s '
+                 . 'if the wait were added)', $wait // -1, 0.8 * $ideal,
+                 $body // -1, 0.5 * $ideal, $ideal);
+    }
+    else {
+        skip $why;
+    }
 }
