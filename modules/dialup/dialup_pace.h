@@ -221,8 +221,9 @@ apr_time_t dialup_line_join(apr_time_t now, apr_interval_time_t pulse,
  * every base when alone: about n times as long, so that a pulse carries
  * about what it would alone and the line costs about as many pulses as
  * one transfer, however many share it; at most DIALUP_LINE_PULSE_MAX, and
- * a divisor of a second (200, 250, 400, 500 ms for a base of 200 ms), so
- * that no window of whole seconds holds more than the share of it.
+ * a divisor of a second (for the 200 ms base: 200 ms alone, 500 ms for
+ * two or more; 400 ms would not divide a second), so that no window of
+ * whole seconds holds more than the share of it.
  */
 apr_interval_time_t dialup_line_interval(apr_interval_time_t base,
                                          apr_uint32_t n);

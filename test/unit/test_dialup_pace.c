@@ -553,9 +553,32 @@ static void test_line_share(void)
           == APR_INT64_MAX - 1);
 }
 
+/* n transfers pulse about n times as seldom, at divisors of a second, at
+ * most DIALUP_LINE_PULSE_MAX apart.  Two on a 200 ms base get 500 ms:
+ * 400 ms does not divide a second, and 250 ms pulses let two shares
+ * overshoot a 2 s window by more than 2 % (the simulation's bound). */
+static void test_line_interval(void)
+{
+    CHECK(dialup_line_interval(MS(200), 0) == MS(200));
+    CHECK(dialup_line_interval(MS(200), 1) == MS(200));
+    CHECK(dialup_line_interval(MS(200), 2) == MS(500));
+    CHECK(dialup_line_interval(MS(200), 3) == MS(500));
+    CHECK(dialup_line_interval(MS(200), 100) == MS(500));
+    CHECK(dialup_line_interval(MS(200), 0xffffffffu) == MS(500));
+    CHECK(dialup_line_interval(MS(100), 2) == MS(200));
+    CHECK(dialup_line_interval(MS(100), 3) == MS(250));   /* 300 does not divide 1 s */
+    CHECK(dialup_line_interval(MS(100), 4) == MS(250));   /* nor 400 */
+    CHECK(dialup_line_interval(MS(100), 5) == MS(500));
+    CHECK(dialup_line_interval(MS(250), 2) == MS(500));
+    CHECK(dialup_line_interval(MS(300), 2) == MS(500));
+    CHECK(dialup_line_interval(MS(500), 4) == MS(500));
+    CHECK(dialup_line_interval(MS(1000), 4) == MS(1000));
+}
+
 /*
  * A simulated line: transfers that pulse every 200 ms alone (n times as
- * long when n share the line, up to a second), each at a phase of its own, join and leave at given times, and take at each pulse what
+ * long when n share the line, up to 500 ms), each at a phase of its own,
+ * join and leave at given times, and take at each pulse what
  * their share of the line allows (as mod_dialup's pulses do, reading the
  * line's count of active transfers).  Millisecond steps; per-millisecond
  * totals of the line, and each transfer's bytes.
@@ -841,6 +864,7 @@ static const struct {
     { "first pulse after a latency, latency of a response",
       test_first_and_delay },
     { "line shares and joins", test_line_share },
+    { "pulse interval of n transfers on a line", test_line_interval },
     { "one line, 1, 2, 3 and 100 transfers: fair, full, no more", test_line_fair },
     { "one line, joins and leaves", test_line_join_leave },
     { "one line, a stalled transfer leaves and comes back", test_line_stall },
